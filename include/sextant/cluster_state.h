@@ -1,0 +1,90 @@
+// ClusterState: the engine's cache of the cluster, as the scheduler cache keeps it: nodes with
+// their allocatable and requested resources, bound and assumed pods accounted on their nodes,
+// priority classes and disruption budgets. Every change goes through the methods below (the one
+// update path shared by the online engine and offline replay); each validates before it mutates,
+// so a rejected change leaves the state exactly as it was.
+// Thread-compatible: callers serialise writers against readers (the server holds a reader/writer
+// lock); const methods may run concurrently with each other.
+#ifndef SEXTANT_CLUSTER_STATE_H_
+#define SEXTANT_CLUSTER_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "sextant/model.h"
+
+namespace sextant {
+
+struct NodeInfo;
+struct PodRecord;
+class ResourceRegistry;
+
+class ClusterState {
+ public:
+  ClusterState();
+  ~ClusterState();
+  ClusterState(const ClusterState&) = delete;
+  ClusterState& operator=(const ClusterState&) = delete;
+
+  // Adds or replaces a node by name. InvalidArgument for a node without a name.
+  absl::Status UpsertNode(const Node& node);
+  // Removes a node. Pods still bound to it stay accounted (as upstream's cache keeps them) until
+  // they are removed; the node stops being a candidate at once. NotFound if unknown.
+  absl::Status RemoveNode(absl::string_view name);
+
+  // Adds or replaces a pod by namespace/name. A pod with spec.nodeName is accounted on that node
+  // (created as a placeholder if the node is not known yet, as upstream's cache does); a pod in a
+  // terminal phase (Succeeded, Failed) holds nothing and is dropped; a pending pod is remembered
+  // but holds nothing. Replacing an assumed pod with its bound version confirms the assumption.
+  absl::Status UpsertPod(const Pod& pod);
+  // Removes a pod wherever it is. NotFound if unknown.
+  absl::Status RemovePod(absl::string_view pod_key);
+
+  // Accounts a pending pod on node_name before the API server has confirmed the binding.
+  // InvalidArgument if the node is unknown or absent, AlreadyExists if the pod is already bound.
+  absl::Status AssumePod(const Pod& pod, absl::string_view node_name);
+  // Undoes AssumePod. NotFound if the pod is not assumed.
+  absl::Status ForgetPod(absl::string_view pod_key);
+
+  absl::Status UpsertPriorityClass(const PriorityClass& priority_class);
+  absl::Status RemovePriorityClass(absl::string_view name);
+  absl::Status UpsertPodDisruptionBudget(const PodDisruptionBudget& pdb);
+  absl::Status RemovePodDisruptionBudget(absl::string_view key);
+
+  // Nodes that are candidates for scheduling, in the order they were first added.
+  const std::vector<uint32_t>& live_nodes() const { return live_nodes_; }
+  const NodeInfo& node(uint32_t index) const { return *nodes_[index]; }
+  // Index of a present node, or -1.
+  int64_t FindNode(absl::string_view name) const;
+  // The pod record for namespace/name, or nullptr.
+  const PodRecord* FindPod(absl::string_view pod_key) const;
+  size_t bound_pod_count() const;
+  size_t pending_pod_count() const;
+  const ResourceRegistry& resources() const { return *registry_; }
+  const std::vector<PriorityClass>& priority_classes() const { return priority_classes_; }
+  const std::vector<PodDisruptionBudget>& pod_disruption_budgets() const { return pdbs_; }
+  // Increases on every successful change.
+  uint64_t generation() const { return generation_; }
+
+ private:
+  struct Impl;
+  uint32_t NodeSlot(absl::string_view name);
+  void Account(PodRecord& record, int64_t sign);
+  void Unbind(PodRecord& record);
+
+  std::unique_ptr<ResourceRegistry> registry_;
+  std::vector<std::unique_ptr<NodeInfo>> nodes_;
+  std::vector<uint32_t> live_nodes_;
+  std::unique_ptr<Impl> impl_;
+  std::vector<PriorityClass> priority_classes_;
+  std::vector<PodDisruptionBudget> pdbs_;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace sextant
+
+#endif  // SEXTANT_CLUSTER_STATE_H_

@@ -1,0 +1,145 @@
+// Evaluate: one scheduling cycle for one pod over EVERY node of a ClusterState (no sampling):
+// the filters and scorers of the upstream default profile, with upstream semantics, reasons,
+// normalisation and weights, and the chosen node. An Evaluator is immutable after construction
+// and safe to call from several threads at once, each call on a state that is not changing.
+#ifndef SEXTANT_EVALUATE_H_
+#define SEXTANT_EVALUATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sextant/cluster_state.h"
+#include "sextant/model.h"
+
+namespace sextant {
+
+enum class ScoringStrategyType { kLeastAllocated, kMostAllocated, kRequestedToCapacityRatio };
+
+struct ResourceSpec {
+  std::string name;
+  int64_t weight = 1;
+};
+
+struct UtilizationShapePoint {
+  int32_t utilization = 0;  // 0..100
+  int32_t score = 0;        // 0..10, scaled to 0..100 as upstream
+};
+
+// NodeResourcesFitArgs.scoringStrategy.
+struct ScoringStrategy {
+  ScoringStrategyType type = ScoringStrategyType::kLeastAllocated;
+  // Resources and weights scored; upstream's default is cpu and memory, weight 1 each.
+  std::vector<ResourceSpec> resources = {{"cpu", 1}, {"memory", 1}};
+  // Only for kRequestedToCapacityRatio: points of increasing utilization.
+  std::vector<UtilizationShapePoint> shape;
+};
+
+// The profile: which plugins run and how they weigh. Defaults are upstream's default profile
+// restricted to the plugins Sextant implements.
+struct ProfileOptions {
+  // NodeResourcesFit scoring strategy.
+  ScoringStrategy fit_scoring;
+  // NodeResourcesFit ignoredResources / ignoredResourceGroups (extended resources only).
+  std::vector<std::string> ignored_resources;
+  std::vector<std::string> ignored_resource_groups;
+  // NodeResourcesBalancedAllocationArgs.resources.
+  std::vector<ResourceSpec> balanced_allocation_resources = {{"cpu", 1}, {"memory", 1}};
+  // Score plugin weights (0 disables the scorer), upstream defaults.
+  int64_t taint_toleration_weight = 3;
+  int64_t node_affinity_weight = 2;
+  int64_t node_resources_fit_weight = 1;
+  int64_t balanced_allocation_weight = 1;
+  // Threads that share one Evaluate (the caller's included); 0 means the hardware concurrency.
+  int parallelism = 0;
+  // Fewer live nodes than this are evaluated on the calling thread alone.
+  int min_nodes_for_parallelism = 2048;
+};
+
+// Checks the options the way upstream validates plugin args; InvalidArgument names the field.
+absl::Status ValidateProfileOptions(const ProfileOptions& options);
+
+enum class FilterCode : uint8_t { kSuccess, kUnschedulable, kUnschedulableAndUnresolvable };
+
+enum class PluginId : uint8_t {
+  kNone,
+  kNodeName,
+  kNodeUnschedulable,
+  kTaintToleration,
+  kNodeAffinity,
+  kNodeResourcesFit,
+  kNodeResourcesBalancedAllocation,
+};
+const char* PluginName(PluginId plugin);
+
+// The score plugins, in the order NodeVerdict::plugin_scores holds them.
+inline constexpr int kNumScorePlugins = 4;
+inline constexpr PluginId kScorePlugins[kNumScorePlugins] = {
+    PluginId::kTaintToleration, PluginId::kNodeAffinity, PluginId::kNodeResourcesFit,
+    PluginId::kNodeResourcesBalancedAllocation};
+
+struct NodeVerdict {
+  uint32_t node = 0;  // index into ClusterState::node()
+  FilterCode code = FilterCode::kSuccess;
+  PluginId plugin = PluginId::kNone;  // the first filter that failed
+  // NodeResourcesFit failures: bit 0 pods, 1 cpu, 2 memory, 3 ephemeral-storage,
+  // 4+i the pod's i-th scalar resource (Evaluation::scalar_resource_names).
+  uint64_t fit_mask = 0;
+  // Set when a PreFilter narrowed the candidates (nodeName, matchFields) and left this node out.
+  bool excluded_by_prefilter = false;
+  // Feasible nodes only: normalised score of each score plugin (before weights), and the total.
+  int64_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0};
+  int64_t score = 0;
+};
+
+struct Evaluation {
+  std::string pod_key;
+  QosClass qos = QosClass::kBestEffort;
+  int64_t node_count = 0;  // live nodes considered ("0/N nodes are available")
+  // When a PreFilter rejected the pod outright (every node fails with this message).
+  std::string prefilter_message;
+  PluginId prefilter_plugin = PluginId::kNone;
+  // One entry per live node, in state order. Empty when prefilter_message is set.
+  std::vector<NodeVerdict> verdicts;
+  int64_t feasible_count = 0;
+  // Index into verdicts of the selected node: the highest total score, ties broken by the
+  // caller's random value. Empty when no node is feasible.
+  std::optional<size_t> chosen;
+  std::vector<std::string> scalar_resource_names;
+  // The names of plugins that narrowed the candidate set in PreFilter, sorted.
+  std::vector<std::string> prefilter_narrowing_plugins;
+
+  // Upstream-style reasons of one verdict ("Insufficient cpu", "node(s) had untolerated taint(s)").
+  std::vector<std::string> Reasons(const NodeVerdict& verdict) const;
+  // The upstream FitError text: "0/N nodes are available: 3 Insufficient cpu, 2 node(s) ...".
+  std::string FitErrorMessage() const;
+};
+
+class Evaluator {
+ public:
+  // options must be valid (ValidateProfileOptions).
+  explicit Evaluator(ProfileOptions options);
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  // Runs PreFilter, Filter on every live node, PreScore/Score/NormalizeScore on the feasible ones,
+  // and selects a node. random_value picks among equal best scores (tie index = value % ties).
+  // The node names in the result refer to `state`, which must not change during the call.
+  Evaluation Evaluate(const ClusterState& state, const Pod& pod, uint64_t random_value) const;
+
+  const ProfileOptions& options() const { return options_; }
+
+ private:
+  class Pool;
+  ProfileOptions options_;
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace sextant
+
+#endif  // SEXTANT_EVALUATE_H_

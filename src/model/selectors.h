@@ -1,0 +1,86 @@
+// Label and node selector matching with the semantics of k8s.io/apimachinery labels.Selector and
+// k8s.io/component-helpers nodeaffinity, plus the name validations those rely on.
+// Pure functions; thread-safe.
+#ifndef SEXTANT_MODEL_SELECTORS_H_
+#define SEXTANT_MODEL_SELECTORS_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "sextant/model.h"
+
+namespace sextant {
+
+// validation.IsQualifiedName: [prefix/]name, prefix a DNS-1123 subdomain, name <= 63 characters of
+// [A-Za-z0-9_.-] starting and ending alphanumeric.
+bool IsQualifiedName(absl::string_view value);
+// validation.IsValidLabelValue: empty, or <= 63 characters as a qualified name's name part.
+bool IsValidLabelValue(absl::string_view value);
+
+// A node selector requirement compiled once per scheduling cycle. A requirement upstream would
+// refuse to build (bad key, wrong value count, non-integer Gt/Lt operand) is kept as invalid:
+// the term that holds it never matches, as upstream's lazy-error selector behaves.
+class CompiledRequirement {
+ public:
+  static CompiledRequirement ForLabels(const SelectorRequirement& requirement);
+  static CompiledRequirement ForFields(const SelectorRequirement& requirement);
+
+  bool valid() const { return valid_; }
+  bool Matches(const Labels& labels) const;
+  // Field requirements: only metadata.name is a known node field; others read as "".
+  bool MatchesFields(absl::string_view node_name) const;
+
+ private:
+  bool valid_ = false;
+  SelectorRequirement requirement_;
+  int64_t bound_ = 0;  // parsed operand of Gt / Lt
+};
+
+// One NodeSelectorTerm: requirements ANDed; an empty term matches nothing.
+class CompiledNodeSelectorTerm {
+ public:
+  explicit CompiledNodeSelectorTerm(const NodeSelectorTerm& term);
+  bool empty() const { return empty_; }
+  bool valid() const { return valid_; }
+  bool Matches(const Node& node) const;
+
+ private:
+  bool empty_ = true;
+  bool valid_ = true;
+  std::vector<CompiledRequirement> expressions_;
+  std::vector<CompiledRequirement> fields_;
+};
+
+// The pod's required node placement: spec.nodeSelector AND any term of required node affinity
+// (nodeaffinity.RequiredNodeAffinity).
+class RequiredNodeAffinity {
+ public:
+  explicit RequiredNodeAffinity(const Pod& pod);
+  bool Matches(const Node& node) const;
+
+ private:
+  const Labels* node_selector_ = nullptr;
+  bool has_required_ = false;
+  std::vector<CompiledNodeSelectorTerm> terms_;  // empty terms dropped, as upstream
+};
+
+// The pod's preferred node affinity terms with their weights (nodeaffinity.PreferredSchedulingTerms).
+class PreferredNodeAffinity {
+ public:
+  explicit PreferredNodeAffinity(const std::vector<PreferredSchedulingTerm>& terms);
+  bool empty() const { return terms_.empty(); }
+  // Sum of the weights of the terms the node matches.
+  int64_t Score(const Node& node) const;
+
+ private:
+  std::vector<std::pair<CompiledNodeSelectorTerm, int32_t>> terms_;
+};
+
+// metav1.LabelSelector semantics: nil selects nothing is the caller's business; an empty selector
+// selects everything; an invalid requirement selects nothing (LabelSelectorAsSelector errors).
+bool LabelSelectorMatches(const LabelSelector& selector, const Labels& labels);
+
+}  // namespace sextant
+
+#endif  // SEXTANT_MODEL_SELECTORS_H_
