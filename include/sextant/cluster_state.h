@@ -57,7 +57,7 @@ class ClusterState {
 
   // Nodes that are candidates for scheduling, in the order they were first added.
   const std::vector<uint32_t>& live_nodes() const { return live_nodes_; }
-  const NodeInfo& node(uint32_t index) const { return *nodes_[index]; }
+  const NodeInfo& node(uint32_t index) const;
   // Index of a present node, or -1.
   int64_t FindNode(absl::string_view name) const;
   // The pod record for namespace/name, or nullptr.
@@ -77,7 +77,7 @@ class ClusterState {
   void Unbind(PodRecord& record);
 
   std::unique_ptr<ResourceRegistry> registry_;
-  std::vector<std::unique_ptr<NodeInfo>> nodes_;
+  std::vector<NodeInfo> nodes_;  // contiguous: Evaluate scans them all
   std::vector<uint32_t> live_nodes_;
   std::unique_ptr<Impl> impl_;
   std::vector<PriorityClass> priority_classes_;

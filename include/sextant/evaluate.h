@@ -86,13 +86,13 @@ struct NodeVerdict {
   uint32_t node = 0;  // index into ClusterState::node()
   FilterCode code = FilterCode::kSuccess;
   PluginId plugin = PluginId::kNone;  // the first filter that failed
+  // Set when a PreFilter narrowed the candidates (nodeName, matchFields) and left this node out.
+  bool excluded_by_prefilter = false;
   // NodeResourcesFit failures: bit 0 pods, 1 cpu, 2 memory, 3 ephemeral-storage,
   // 4+i the pod's i-th scalar resource (Evaluation::scalar_resource_names).
   uint64_t fit_mask = 0;
-  // Set when a PreFilter narrowed the candidates (nodeName, matchFields) and left this node out.
-  bool excluded_by_prefilter = false;
   // Feasible nodes only: normalised score of each score plugin (before weights), and the total.
-  int64_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0};
+  int32_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0};
   int64_t score = 0;
 };
 
@@ -131,6 +131,10 @@ class Evaluator {
   // and selects a node. random_value picks among equal best scores (tie index = value % ties).
   // The node names in the result refer to `state`, which must not change during the call.
   Evaluation Evaluate(const ClusterState& state, const Pod& pod, uint64_t random_value) const;
+  // The same, into *out, reusing its buffers: a caller evaluating many pods allocates nothing
+  // per pod once the buffers have grown.
+  void Evaluate(const ClusterState& state, const Pod& pod, uint64_t random_value,
+                Evaluation* out) const;
 
   const ProfileOptions& options() const { return options_; }
 

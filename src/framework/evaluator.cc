@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "framework/parallel.h"
+#include "model/selectors.h"
 #include "plugins/helper.h"
 #include "plugins/node_affinity.h"
 #include "plugins/node_name.h"
@@ -121,10 +123,38 @@ absl::Status ValidateProfileOptions(const ProfileOptions& options) {
     return absl::InvalidArgumentError("scoringStrategy.resources: must not be empty");
   }
   if (auto st = ValidateResourceSpecs(s.resources, "scoringStrategy.resources"); !st.ok()) return st;
-  if (auto st = ValidateResourceSpecs(options.balanced_allocation_resources,
-                                      "balancedAllocation.resources");
-      !st.ok()) {
-    return st;
+  if (options.balanced_allocation_resources.size() > kMaxScoredResources) {
+    return absl::InvalidArgumentError(absl::StrCat("balancedAllocation.resources: at most ",
+                                                   kMaxScoredResources, " resources"));
+  }
+  // ValidateNodeResourcesBalancedAllocationArgs: unique names, every weight exactly 1.
+  for (size_t i = 0; i < options.balanced_allocation_resources.size(); ++i) {
+    const ResourceSpec& spec = options.balanced_allocation_resources[i];
+    std::string path = ResourceSpecPath("balancedAllocation.resources", i);
+    for (size_t j = 0; j < i; ++j) {
+      if (options.balanced_allocation_resources[j].name == spec.name) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ".name: Duplicate value: \"", spec.name, "\""));
+      }
+    }
+    if (spec.weight != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".weight: must be 1"));
+    }
+  }
+  // ValidateNodeResourcesFitArgs: ignored resources and groups are label names; groups have no '/'.
+  for (size_t i = 0; i < options.ignored_resources.size(); ++i) {
+    if (!IsQualifiedName(options.ignored_resources[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(ResourceSpecPath("ignoredResources", i),
+                                                     ": must be a valid label name"));
+    }
+  }
+  for (size_t i = 0; i < options.ignored_resource_groups.size(); ++i) {
+    const std::string& group = options.ignored_resource_groups[i];
+    if (group.find('/') != std::string::npos || !IsQualifiedName(group)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ResourceSpecPath("ignoredResourceGroups", i),
+                       ": must be a valid label name without '/'"));
+    }
   }
   if (s.type == ScoringStrategyType::kRequestedToCapacityRatio) {
     if (s.shape.empty()) {
@@ -169,6 +199,19 @@ Evaluator::~Evaluator() = default;
 Evaluation Evaluator::Evaluate(const ClusterState& state, const Pod& pod,
                                uint64_t random_value) const {
   Evaluation out;
+  Evaluate(state, pod, random_value, &out);
+  return out;
+}
+
+void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t random_value,
+                         Evaluation* result) const {
+  Evaluation& out = *result;
+  out.prefilter_message.clear();
+  out.prefilter_plugin = PluginId::kNone;
+  out.feasible_count = 0;
+  out.chosen.reset();
+  out.scalar_resource_names.clear();
+  out.prefilter_narrowing_plugins.clear();
   out.pod_key = pod.Key();
   out.qos = ComputeQosClass(pod);
   const std::vector<uint32_t>& live = state.live_nodes();
@@ -180,9 +223,10 @@ Evaluation Evaluator::Evaluate(const ClusterState& state, const Pod& pod,
   // ---- PreFilter ----
   cycle.node_affinity = NodeAffinityPreFilter(pod);
   if (cycle.node_affinity.conflict) {
+    out.verdicts.clear();
     out.prefilter_plugin = PluginId::kNodeAffinity;
     out.prefilter_message = kNodeAffinityConflictReason;
-    return out;
+    return;
   }
   cycle.fit = NodeResourcesFitPreFilter(pod, state.resources(), options_);
   for (const auto& scalar : cycle.fit.scalars) out.scalar_resource_names.push_back(scalar.name);
@@ -207,6 +251,7 @@ Evaluation Evaluator::Evaluate(const ClusterState& state, const Pod& pod,
     }
   }
   if (allowed && allowed->empty()) {
+    out.verdicts.clear();
     const auto& plugins = out.prefilter_narrowing_plugins;
     out.prefilter_plugin = PluginId::kNodeAffinity;
     out.prefilter_message =
@@ -214,7 +259,7 @@ Evaluation Evaluator::Evaluate(const ClusterState& state, const Pod& pod,
             ? absl::StrCat("node(s) didn't satisfy plugin ", plugins[0])
             : absl::StrCat("node(s) didn't satisfy plugin(s) [", absl::StrJoin(plugins, " "),
                            "] simultaneously");
-    return out;
+    return;
   }
 
   // ---- PreScore (pod-only parts; computed up front so Filter and Score fuse in one pass) ----
@@ -227,68 +272,95 @@ Evaluation Evaluator::Evaluate(const ClusterState& state, const Pod& pod,
   cycle.balanced_skip = BalancedAllocationSkips(cycle.balanced_score);
 
   // ---- Filter and raw Score over every node ----
+  // Each range also gathers what normalisation needs (feasible count, highest raw scores), so
+  // the verdicts are walked once more only to weigh and select.
+  struct RangeSummary {
+    int64_t feasible = 0;
+    int64_t max_taint = 0;
+    int64_t max_affinity = 0;
+  };
   out.verdicts.resize(live.size());
   auto evaluate_range = [&](size_t begin, size_t end) {
+    RangeSummary summary;
     for (size_t i = begin; i < end; ++i) {
       NodeVerdict& v = out.verdicts[i];
+      v = NodeVerdict{};
       v.node = live[i];
       const NodeInfo& node = state.node(live[i]);
-      if (allowed && !allowed->contains(node.node.name)) {
+      if (allowed && !allowed->contains(node.node->name)) {
         v.excluded_by_prefilter = true;
         v.code = FilterCode::kUnschedulableAndUnresolvable;
         continue;
       }
       FilterNode(cycle, node, v);
-      if (v.code == FilterCode::kSuccess) ScoreNode(cycle, options_, node, v);
+      if (v.code != FilterCode::kSuccess) continue;
+      ScoreNode(cycle, options_, node, v);
+      ++summary.feasible;
+      summary.max_taint = std::max<int64_t>(summary.max_taint, v.plugin_scores[0]);
+      summary.max_affinity = std::max<int64_t>(summary.max_affinity, v.plugin_scores[1]);
     }
+    return summary;
   };
+  RangeSummary total;
   const size_t threads = static_cast<size_t>(pool_->threads()) + 1;
   if (threads > 1 && live.size() >= static_cast<size_t>(options_.min_nodes_for_parallelism)) {
-    pool_->ParallelFor(live.size(), threads * 4, evaluate_range);
+    absl::Mutex mu;
+    pool_->ParallelFor(live.size(), threads * 4, [&](size_t begin, size_t end) {
+      RangeSummary part = evaluate_range(begin, end);
+      absl::MutexLock lock(&mu);
+      total.feasible += part.feasible;
+      total.max_taint = std::max(total.max_taint, part.max_taint);
+      total.max_affinity = std::max(total.max_affinity, part.max_affinity);
+    });
   } else {
-    evaluate_range(0, live.size());
+    total = evaluate_range(0, live.size());
   }
 
   // ---- NormalizeScore, weights, selection ----
-  std::vector<size_t> feasible;
-  for (size_t i = 0; i < out.verdicts.size(); ++i) {
-    if (out.verdicts[i].code == FilterCode::kSuccess) feasible.push_back(i);
-  }
-  out.feasible_count = static_cast<int64_t>(feasible.size());
-  if (feasible.empty()) return out;
-
+  // TaintToleration normalises in reverse and NodeAffinity forward, both by the highest raw
+  // score; the resource scorers are already 0..100. A plugin skipped in PreScore scores 0.
+  out.feasible_count = total.feasible;
+  if (out.feasible_count == 0) return;
+  const int64_t max_taint = total.max_taint;
+  const int64_t max_affinity = total.max_affinity;
+  const bool normalize_affinity = cycle.node_affinity_score.preferred.has_value();
   const int64_t weights[kNumScorePlugins] = {
       options_.taint_toleration_weight, options_.node_affinity_weight,
       options_.node_resources_fit_weight, options_.balanced_allocation_weight};
-  std::vector<int64_t> column(feasible.size());
-  for (int p = 0; p < kNumScorePlugins; ++p) {
-    for (size_t k = 0; k < feasible.size(); ++k) column[k] = out.verdicts[feasible[k]].plugin_scores[p];
-    // TaintToleration normalises in reverse, NodeAffinity forward; the resource scorers are
-    // already 0..100. A plugin skipped in PreScore contributes nothing.
-    if (kScorePlugins[p] == PluginId::kTaintToleration) {
-      DefaultNormalizeScore(kMaxNodeScore, /*reverse=*/true, column);
-    } else if (kScorePlugins[p] == PluginId::kNodeAffinity && cycle.node_affinity_score.preferred) {
-      DefaultNormalizeScore(kMaxNodeScore, /*reverse=*/false, column);
-    }
-    for (size_t k = 0; k < feasible.size(); ++k) {
-      NodeVerdict& v = out.verdicts[feasible[k]];
-      v.plugin_scores[p] = column[k];
-      v.score += column[k] * weights[p];
-    }
-  }
-
   int64_t best = INT64_MIN;
-  std::vector<size_t> ties;
-  for (size_t k : feasible) {
-    int64_t s = out.verdicts[k].score;
-    if (s > best) {
-      best = s;
-      ties.clear();
+  uint64_t ties = 0;
+  size_t first_best = 0;
+  for (size_t i = 0; i < out.verdicts.size(); ++i) {
+    NodeVerdict& v = out.verdicts[i];
+    if (v.code != FilterCode::kSuccess) continue;
+    v.plugin_scores[0] = static_cast<int32_t>(
+        NormalizeScore(kMaxNodeScore, /*reverse=*/true, v.plugin_scores[0], max_taint));
+    if (normalize_affinity) {
+      v.plugin_scores[1] = static_cast<int32_t>(
+          NormalizeScore(kMaxNodeScore, /*reverse=*/false, v.plugin_scores[1], max_affinity));
     }
-    if (s == best) ties.push_back(k);
+    v.score = 0;
+    for (int p = 0; p < kNumScorePlugins; ++p) v.score += v.plugin_scores[p] * weights[p];
+    if (v.score > best) {
+      best = v.score;
+      ties = 0;
+      first_best = i;
+    }
+    if (v.score == best) ++ties;
   }
-  out.chosen = ties[random_value % ties.size()];
-  return out;
+  // The (random_value % ties)-th node with the best score, in node order.
+  uint64_t pick = random_value % ties;
+  if (pick == 0) {
+    out.chosen = first_best;
+    return;
+  }
+  for (size_t i = first_best; i < out.verdicts.size(); ++i) {
+    const NodeVerdict& v = out.verdicts[i];
+    if (v.code == FilterCode::kSuccess && v.score == best && pick-- == 0) {
+      out.chosen = i;
+      break;
+    }
+  }
 }
 
 std::vector<std::string> Evaluation::Reasons(const NodeVerdict& v) const {

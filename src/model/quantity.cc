@@ -130,11 +130,11 @@ std::optional<Suffix> InterpretSuffix(std::string_view text) {
     std::string_view text;
     Suffix suffix;
   } kSuffixes[] = {
-      {"", {10, 0, F::kDecimalSI}},    {"n", {10, -9, F::kDecimalSI}}, {"u", {10, -6, F::kDecimalSI}},
-      {"m", {10, -3, F::kDecimalSI}},  {"k", {10, 3, F::kDecimalSI}},  {"M", {10, 6, F::kDecimalSI}},
-      {"G", {10, 9, F::kDecimalSI}},   {"T", {10, 12, F::kDecimalSI}}, {"P", {10, 15, F::kDecimalSI}},
-      {"E", {10, 18, F::kDecimalSI}},  {"Ki", {2, 10, F::kBinarySI}},  {"Mi", {2, 20, F::kBinarySI}},
-      {"Gi", {2, 30, F::kBinarySI}},   {"Ti", {2, 40, F::kBinarySI}},  {"Pi", {2, 50, F::kBinarySI}},
+      {"", {10, 0, F::kDecimalSI}}, {"n", {10, -9, F::kDecimalSI}}, {"u", {10, -6, F::kDecimalSI}},
+      {"m", {10, -3, F::kDecimalSI}}, {"k", {10, 3, F::kDecimalSI}}, {"M", {10, 6, F::kDecimalSI}},
+      {"G", {10, 9, F::kDecimalSI}}, {"T", {10, 12, F::kDecimalSI}}, {"P", {10, 15, F::kDecimalSI}},
+      {"E", {10, 18, F::kDecimalSI}}, {"Ki", {2, 10, F::kBinarySI}}, {"Mi", {2, 20, F::kBinarySI}},
+      {"Gi", {2, 30, F::kBinarySI}}, {"Ti", {2, 40, F::kBinarySI}}, {"Pi", {2, 50, F::kBinarySI}},
       {"Ei", {2, 60, F::kBinarySI}},
   };
   for (const auto& entry : kSuffixes) {
@@ -237,9 +237,7 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
   digits += scanned->denom;
   int64_t exponent10 = (suffix->base == 10 ? int64_t{suffix->exponent} : 0) -
                        static_cast<int64_t>(scanned->denom.size());
-  const size_t first = digits.find_first_not_of('0');
-  if (first == std::string::npos) digits.clear();
-  digits.erase(0, first);
+  digits.erase(0, digits.find_first_not_of('0'));
   while (!digits.empty() && digits.back() == '0') {
     digits.pop_back();
     ++exponent10;
@@ -303,7 +301,9 @@ void Quantity::Sub(const Quantity& other) {
 }
 
 // Port of upstream CanonicalizeBytes: the largest exponent (a multiple of 3, or a power of 1024
-// for BinarySI) that leaves an integer mantissa.
+// for BinarySI) that leaves an integer mantissa. Upstream's String() instead echoes the parsed text
+// when it looks canonical, so "+1k", "01k" and "1E3" come back as written there; we always print
+// the canonical form ("1k", "1k", "1e3"), which is what it prints after any arithmetic.
 std::string Quantity::ToString() const {
   if (nanos_ == 0) return "0";
   Format format = format_;

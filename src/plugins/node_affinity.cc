@@ -45,7 +45,7 @@ NodeAffinityPreFilterState NodeAffinityPreFilter(const Pod& pod) {
 }
 
 FilterCode NodeAffinityFilter(const NodeAffinityPreFilterState& state, const NodeInfo& node) {
-  if (state.skip || state.required->Matches(node.node)) return FilterCode::kSuccess;
+  if (state.skip || state.required->Matches(*node.node)) return FilterCode::kSuccess;
   return FilterCode::kUnschedulableAndUnresolvable;
 }
 
@@ -59,7 +59,7 @@ NodeAffinityPreScoreState NodeAffinityPreScore(const Pod& pod) {
 }
 
 int64_t NodeAffinityScore(const NodeAffinityPreScoreState& state, const NodeInfo& node) {
-  return state.preferred ? state.preferred->Score(node.node) : 0;
+  return state.preferred ? state.preferred->Score(*node.node) : 0;
 }
 
 }  // namespace sextant

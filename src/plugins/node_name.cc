@@ -3,7 +3,7 @@
 namespace sextant {
 
 FilterCode NodeNameFilter(const Pod& pod, const NodeInfo& node) {
-  if (pod.node_name.empty() || pod.node_name == node.node.name) return FilterCode::kSuccess;
+  if (pod.node_name.empty() || pod.node_name == node.node->name) return FilterCode::kSuccess;
   return FilterCode::kUnschedulableAndUnresolvable;
 }
 

@@ -52,9 +52,42 @@ ResourceAllocationPreScoreState ResourceAllocationPreScore(const Pod& pod,
                                                            bool use_requested);
 // requested (node + pod), allocated (node) and allocatable per scored resource; entries with
 // allocatable 0 are left out of scoring as upstream does.
-void CalculateNodeAllocatableRequest(const ResourceAllocationPreScoreState& state,
+inline void CalculateNodeAllocatableRequest(const ResourceAllocationPreScoreState& state,
                                      const NodeInfo& node, int64_t* requested, int64_t* allocated,
-                                     int64_t* allocatable);
+                                     int64_t* allocatable) {
+  for (size_t i = 0; i < state.resources.size(); ++i) {
+    const ResourceScoreSpec& spec = state.resources[i];
+    requested[i] = allocated[i] = allocatable[i] = 0;
+    int64_t node_allocatable = 0;
+    int64_t node_allocated = 0;
+    switch (spec.kind) {
+      case ResourceScoreSpec::Kind::kCpu:
+        node_allocatable = node.allocatable.milli_cpu;
+        node_allocated = state.use_requested ? node.requested.milli_cpu : node.non0_milli_cpu;
+        break;
+      case ResourceScoreSpec::Kind::kMemory:
+        node_allocatable = node.allocatable.memory;
+        node_allocated = state.use_requested ? node.requested.memory : node.non0_memory;
+        break;
+      case ResourceScoreSpec::Kind::kEphemeralStorage:
+        node_allocatable = node.allocatable.ephemeral_storage;
+        node_allocated = node.requested.ephemeral_storage;
+        break;
+      case ResourceScoreSpec::Kind::kScalar:
+        // An extended resource the pod does not request is not scored.
+        if (state.pod_requests[i] == 0) continue;
+        node_allocatable = node.allocatable.Scalar(spec.id);
+        node_allocated = node.requested.Scalar(spec.id);
+        break;
+      case ResourceScoreSpec::Kind::kUnscorable:
+        continue;
+    }
+    if (node_allocatable == 0) continue;
+    allocatable[i] = node_allocatable;
+    allocated[i] = node_allocated;
+    requested[i] = node_allocated + state.pod_requests[i];
+  }
+}
 
 int64_t NodeResourcesFitScore(const ResourceAllocationPreScoreState& state,
                               const ScoringStrategy& strategy, const NodeInfo& node);

@@ -5,7 +5,7 @@
 namespace sextant {
 
 FilterCode NodeUnschedulableFilter(const Pod& pod, const NodeInfo& node) {
-  if (!node.node.unschedulable) return FilterCode::kSuccess;
+  if (!node.unschedulable) return FilterCode::kSuccess;
   static const Taint kUnschedulableTaint{"node.kubernetes.io/unschedulable", "",
                                          TaintEffect::kNoSchedule};
   if (TolerationsTolerateTaint(pod.tolerations, kUnschedulableTaint)) return FilterCode::kSuccess;

@@ -6,7 +6,7 @@ namespace sextant {
 
 FilterCode TaintTolerationFilter(const Pod& pod, const NodeInfo& node) {
   if (!node.has_hard_taints) return FilterCode::kSuccess;
-  for (const Taint& taint : node.node.taints) {
+  for (const Taint& taint : node.node->taints) {
     if (taint.effect != TaintEffect::kNoSchedule && taint.effect != TaintEffect::kNoExecute) continue;
     if (!TolerationsTolerateTaint(pod.tolerations, taint)) {
       return FilterCode::kUnschedulableAndUnresolvable;
@@ -28,7 +28,7 @@ TaintTolerationPreScoreState TaintTolerationPreScore(const Pod& pod) {
 int64_t TaintTolerationScore(const TaintTolerationPreScoreState& state, const NodeInfo& node) {
   if (!node.has_prefer_no_schedule) return 0;
   int64_t intolerable = 0;
-  for (const Taint& taint : node.node.taints) {
+  for (const Taint& taint : node.node->taints) {
     if (taint.effect != TaintEffect::kPreferNoSchedule) continue;
     if (!TolerationsTolerateTaint(state.prefer_no_schedule_tolerations, taint)) ++intolerable;
   }

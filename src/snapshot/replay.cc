@@ -96,10 +96,11 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
   std::mt19937_64 random(options.seed);
   auto now = options.now_nanos ? options.now_nanos : SteadyNanos;
   std::vector<int64_t> latencies;
+  Evaluation evaluation;  // reused: its buffers grow once
   const int64_t start = now();
   for (const Pod& pod : pending) {
     const int64_t t0 = now();
-    Evaluation evaluation = evaluator.Evaluate(state, pod, random());
+    evaluator.Evaluate(state, pod, random(), &evaluation);
     PodOutcome outcome;
     outcome.pod_key = evaluation.pod_key;
     outcome.qos = evaluation.qos;
@@ -107,7 +108,7 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
     outcome.feasible_nodes = evaluation.feasible_count;
     if (evaluation.chosen) {
       const NodeVerdict& v = evaluation.verdicts[*evaluation.chosen];
-      outcome.node = state.node(v.node).node.name;
+      outcome.node = state.node(v.node).node->name;
       outcome.score = v.score;
       Pod bound = pod;
       bound.node_name = outcome.node;
@@ -135,7 +136,7 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
   for (uint32_t index : state.live_nodes()) {
     const NodeInfo& info = state.node(index);
     NodeUtilisation u;
-    u.name = info.node.name;
+    u.name = info.node->name;
     u.pods = static_cast<int64_t>(info.pods.size());
     u.allowed_pods = info.allocatable.allowed_pod_number;
     u.cpu_requested_millis = info.requested.milli_cpu;

@@ -41,8 +41,8 @@ uint32_t ClusterState::NodeSlot(absl::string_view name) {
   auto it = impl_->node_index.find(name);
   if (it != impl_->node_index.end()) return it->second;
   uint32_t index = static_cast<uint32_t>(nodes_.size());
-  nodes_.push_back(std::make_unique<NodeInfo>());
-  nodes_.back()->node.name = std::string(name);
+  nodes_.emplace_back();
+  nodes_.back().node->name = std::string(name);
   impl_->node_index.emplace(std::string(name), index);
   return index;
 }
@@ -52,8 +52,9 @@ absl::Status ClusterState::UpsertNode(const Node& node) {
     return absl::InvalidArgumentError("Node: metadata.name: must not be empty");
   }
   uint32_t index = NodeSlot(node.name);
-  NodeInfo& info = *nodes_[index];
-  info.node = node;
+  NodeInfo& info = nodes_[index];
+  *info.node = node;
+  info.unschedulable = node.unschedulable;
   info.allocatable = Resource();
   info.allocatable.AddList(node.allocatable, *registry_);
   info.has_hard_taints = std::any_of(node.taints.begin(), node.taints.end(), [](const Taint& t) {
@@ -73,14 +74,14 @@ absl::Status ClusterState::UpsertNode(const Node& node) {
 absl::Status ClusterState::RemoveNode(absl::string_view name) {
   int64_t index = FindNode(name);
   if (index < 0) return absl::NotFoundError(absl::StrCat("Node \"", name, "\": not found"));
-  nodes_[index]->present = false;
+  nodes_[index].present = false;
   live_nodes_.erase(std::find(live_nodes_.begin(), live_nodes_.end(), static_cast<uint32_t>(index)));
   ++generation_;
   return absl::OkStatus();
 }
 
 void ClusterState::Account(PodRecord& record, int64_t sign) {
-  NodeInfo& info = *nodes_[record.node_index];
+  NodeInfo& info = nodes_[record.node_index];
   info.requested.Add(record.resource.requests, sign);
   info.non0_milli_cpu += sign * record.resource.non0_milli_cpu;
   info.non0_memory += sign * record.resource.non0_memory;
@@ -152,7 +153,7 @@ absl::Status ClusterState::AssumePod(const Pod& pod, absl::string_view node_name
   auto it = impl_->pods.find(key);
   if (it != impl_->pods.end() && it->second.node_index >= 0) {
     return absl::AlreadyExistsError(absl::StrCat("Pod \"", key, "\": already bound to node \"",
-                                                 nodes_[it->second.node_index]->node.name, "\""));
+                                                 nodes_[it->second.node_index].node->name, "\""));
   }
   Pod bound = pod;
   bound.node_name = std::string(node_name);
@@ -223,9 +224,11 @@ absl::Status ClusterState::RemovePodDisruptionBudget(absl::string_view key) {
   return absl::OkStatus();
 }
 
+const NodeInfo& ClusterState::node(uint32_t index) const { return nodes_[index]; }
+
 int64_t ClusterState::FindNode(absl::string_view name) const {
   auto it = impl_->node_index.find(name);
-  if (it == impl_->node_index.end() || !nodes_[it->second]->present) return -1;
+  if (it == impl_->node_index.end() || !nodes_[it->second].present) return -1;
   return it->second;
 }
 

@@ -4,6 +4,7 @@
 #define SEXTANT_STATE_NODE_INFO_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sextant/model.h"
@@ -20,17 +21,21 @@ struct PodRecord {
   bool assumed = false;
 };
 
+// Laid out for Evaluate, which reads every node per pod: ClusterState keeps NodeInfos contiguous,
+// the fields the filters and scorers of a plain pod read come first, and the Node object (labels,
+// taints, names: read only when the pod has selectors or the node has taints) sits behind a
+// pointer so it does not dilute the cache lines of the scan.
 struct NodeInfo {
-  Node node;
-  bool present = false;  // false: removed, or only known from pods bound to it
+  bool present = false;                 // false: removed, or only known from pods bound to it
+  bool unschedulable = false;           // node.unschedulable
+  bool has_hard_taints = false;         // any NoSchedule or NoExecute taint
+  bool has_prefer_no_schedule = false;  // any PreferNoSchedule taint
   Resource allocatable;
   Resource requested;
   int64_t non0_milli_cpu = 0;  // NonZeroRequested
   int64_t non0_memory = 0;
   std::vector<PodRecord*> pods;
-  // Derived from node.taints so the common untainted node costs nothing in the taint plugins.
-  bool has_hard_taints = false;        // any NoSchedule or NoExecute taint
-  bool has_prefer_no_schedule = false;  // any PreferNoSchedule taint
+  std::unique_ptr<Node> node = std::make_unique<Node>();
 };
 
 }  // namespace sextant

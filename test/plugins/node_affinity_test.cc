@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct FilterCase {
   Pre want_pre;
   std::set<std::string> want_names = {};
 };
+
+// gtest names the failing row instead of dumping its bytes.
+void PrintTo(const FilterCase& c, std::ostream* os) { *os << c.name; }
 
 class NodeAffinityFilterTest : public ::testing::TestWithParam<FilterCase> {};
 
@@ -263,7 +267,7 @@ TEST(NodeAffinityTest, PreFilterNarrowingExcludesOtherNodes) {
   EXPECT_EQ(e.prefilter_narrowing_plugins, std::vector<std::string>{"NodeAffinity"});
   EXPECT_EQ(e.feasible_count, 1);
   ASSERT_TRUE(e.chosen.has_value());
-  EXPECT_EQ(state->node(e.verdicts[*e.chosen].node).node.name, "node2");
+  EXPECT_EQ(testutil::NodeNameAt(*state, e.verdicts[*e.chosen].node), "node2");
   EXPECT_TRUE(e.verdicts[0].excluded_by_prefilter);
   EXPECT_FALSE(e.verdicts[1].excluded_by_prefilter);
   EXPECT_TRUE(e.verdicts[2].excluded_by_prefilter);
@@ -324,7 +328,7 @@ TEST(NodeAffinityTest, PreFilterIntersectionWithNodeName) {
   EXPECT_EQ(e.prefilter_narrowing_plugins,
             (std::vector<std::string>{"NodeAffinity", "NodeName"}));
   ASSERT_TRUE(e.chosen.has_value());
-  EXPECT_EQ(state->node(e.verdicts[*e.chosen].node).node.name, "node2");
+  EXPECT_EQ(testutil::NodeNameAt(*state, e.verdicts[*e.chosen].node), "node2");
   EXPECT_EQ(e.Reasons(e.verdicts[0]),
             std::vector<std::string>{"node(s) didn't satisfy plugin(s) [NodeAffinity NodeName]"});
 }
@@ -338,6 +342,9 @@ struct ScoreCase {
   bool want_skip;
   std::vector<int64_t> want;  // normalised, in node order
 };
+
+// gtest names the failing row instead of dumping its bytes.
+void PrintTo(const ScoreCase& c, std::ostream* os) { *os << c.name; }
 
 class NodeAffinityScoreTest : public ::testing::TestWithParam<ScoreCase> {};
 

@@ -2,6 +2,7 @@
 // table of TestNodeName, and TestNodeName_PreFilter, whose PreFilterResult lives in the evaluator.
 #include "plugins/node_name.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct FilterCase {
   std::string node_name;
   FilterCode want;
 };
+
+// gtest names the failing row instead of dumping its bytes.
+void PrintTo(const FilterCase& c, std::ostream* os) { *os << c.name; }
 
 class NodeNameFilterTest : public ::testing::TestWithParam<FilterCase> {};
 
@@ -63,7 +67,7 @@ TEST(NodeNameTest, PreFilterRestrictsToAssignedNode) {
   EXPECT_EQ(e.prefilter_narrowing_plugins, std::vector<std::string>{"NodeName"});
   ASSERT_EQ(e.verdicts.size(), 2u);
   ASSERT_TRUE(e.chosen.has_value());
-  EXPECT_EQ(state->node(e.verdicts[*e.chosen].node).node.name, "foo");
+  EXPECT_EQ(testutil::NodeNameAt(*state, e.verdicts[*e.chosen].node), "foo");
   const NodeVerdict& bar = e.verdicts[1];
   EXPECT_TRUE(bar.excluded_by_prefilter);
   EXPECT_EQ(bar.code, FilterCode::kUnschedulableAndUnresolvable);

@@ -3,6 +3,7 @@
 // node.kubernetes.io/unschedulable:NoSchedule taint the plugin checks against.
 #include "plugins/node_unschedulable.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct Case {
   bool node_unschedulable;
   FilterCode want;
 };
+
+// gtest names the failing row instead of dumping its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class NodeUnschedulableFilterTest : public ::testing::TestWithParam<Case> {};
 

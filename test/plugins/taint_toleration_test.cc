@@ -5,6 +5,7 @@
 #include "plugins/taint_toleration.h"
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct FilterCase {
   Node node;
   FilterCode want;
 };
+
+// gtest names the failing row instead of dumping its bytes.
+void PrintTo(const FilterCase& c, std::ostream* os) { *os << c.name; }
 
 class TaintTolerationFilterTest : public ::testing::TestWithParam<FilterCase> {};
 
@@ -171,6 +175,9 @@ struct ScoreCase {
   std::vector<Node> nodes;
   std::vector<int64_t> want;  // normalised, in node order
 };
+
+// gtest names the failing row instead of dumping its bytes.
+void PrintTo(const ScoreCase& c, std::ostream* os) { *os << c.name; }
 
 class TaintTolerationScoreTest : public ::testing::TestWithParam<ScoreCase> {};
 

@@ -219,4 +219,8 @@ const NodeInfo& NodeInfoFor(const ClusterState& state, std::string_view node_nam
   return state.node(static_cast<uint32_t>(index));
 }
 
+const std::string& NodeNameAt(const ClusterState& state, uint32_t index) {
+  return state.node(index).node->name;
+}
+
 }  // namespace sextant::testutil

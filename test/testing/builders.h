@@ -100,6 +100,9 @@ std::unique_ptr<ClusterState> MakeState(const std::vector<Node>& nodes,
 // The NodeInfo of a present node; aborts when the state does not hold it.
 const NodeInfo& NodeInfoFor(const ClusterState& state, std::string_view node_name);
 
+// The name of the node at `index` (NodeVerdict::node).
+const std::string& NodeNameAt(const ClusterState& state, uint32_t index);
+
 }  // namespace sextant::testutil
 
 #endif  // SEXTANT_TEST_TESTING_BUILDERS_H_
