@@ -62,6 +62,8 @@ class ClusterState {
   int64_t FindNode(absl::string_view name) const;
   // The pod record for namespace/name, or nullptr.
   const PodRecord* FindPod(absl::string_view pod_key) const;
+  // Pods accounted through AssumePod and not yet confirmed by a bound UpsertPod.
+  std::vector<const Pod*> AssumedPods() const;
   size_t bound_pod_count() const;
   size_t pending_pod_count() const;
   const ResourceRegistry& resources() const { return *registry_; }

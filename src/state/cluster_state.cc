@@ -237,6 +237,14 @@ const PodRecord* ClusterState::FindPod(absl::string_view pod_key) const {
   return it == impl_->pods.end() ? nullptr : &it->second;
 }
 
+std::vector<const Pod*> ClusterState::AssumedPods() const {
+  std::vector<const Pod*> out;
+  for (const auto& [key, record] : impl_->pods) {
+    if (record.assumed) out.push_back(&record.pod);
+  }
+  return out;
+}
+
 size_t ClusterState::bound_pod_count() const { return impl_->bound; }
 size_t ClusterState::pending_pod_count() const { return impl_->pods.size() - impl_->bound; }
 

@@ -385,6 +385,25 @@ TEST(EvaluatorTest, PodBoundBeforeItsNodeArrivesIsAccounted) {
   EXPECT_EQ(e.FitErrorMessage(), "0/1 nodes are available: 1 Insufficient cpu.");
 }
 
+// Updating a bound pod re-accounts it; a bound pod turning terminal frees its node.
+TEST(EvaluatorTest, BoundPodUpdatesAreReaccounted) {
+  auto state = MakeState({Node4Cpu8Gi("n1").Build()}, {Bound("e1", "n1", {{"cpu", "3"}})});
+  Evaluator evaluator{ProfileOptions{}};
+  Pod pod = PodBuilder("default", "p").Container({{"cpu", "2"}}).Build();
+  EXPECT_FALSE(evaluator.Evaluate(*state, pod, 0).chosen.has_value());
+  ASSERT_TRUE(state->UpsertPod(Bound("e1", "n1", {{"cpu", "1"}})).ok());
+  EXPECT_TRUE(evaluator.Evaluate(*state, pod, 0).chosen.has_value());
+  ASSERT_TRUE(state->UpsertPod(Bound("e1", "n1", {{"cpu", "4"}})).ok());
+  EXPECT_FALSE(evaluator.Evaluate(*state, pod, 0).chosen.has_value());
+  Pod done = Bound("e1", "n1", {{"cpu", "4"}});
+  done.phase = "Succeeded";
+  ASSERT_TRUE(state->UpsertPod(done).ok());
+  Evaluation e = evaluator.Evaluate(*state, pod, 0);
+  ASSERT_TRUE(e.chosen.has_value());
+  // LeastAllocated sees only the incoming pod again: cpu 50%, memory default 200Mi of 8Gi.
+  EXPECT_EQ(e.verdicts[0].plugin_scores[kFit], (50 + 97) / 2);
+}
+
 TEST(EvaluatorTest, RemovedNodeIsNotCounted) {
   auto state = MakeState({Node4Cpu8Gi("n1").Taint("d", "", kNoSchedule).Build(),
                           Node4Cpu8Gi("n2").Taint("d", "", kNoSchedule).Build()});
@@ -426,8 +445,9 @@ Generated GenerateCluster(int node_count, uint32_t seed) {
     g.nodes.push_back(node.Build());
     for (int k = pick(4); k > 0; --k) {
       PodBuilder pod("default", "existing-" + std::to_string(pod_id++));
-      pod.ContainerList(testutil::Resources({{"cpu", std::to_string(100 * (1 + pick(30))) + "m"},
-                                             {"memory", std::to_string(128 * (1 + pick(40))) + "Mi"}}));
+      std::string cpu = std::to_string(100 * (1 + pick(30))) + "m";
+      std::string memory = std::to_string(128 * (1 + pick(40))) + "Mi";
+      pod.ContainerList(testutil::Resources({{"cpu", cpu}, {"memory", memory}}));
       if (pick(6) == 0) pod.Container({});
       g.pods.push_back(pod.NodeName(name).Build());
     }

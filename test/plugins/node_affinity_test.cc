@@ -100,6 +100,13 @@ std::vector<FilterCase> FilterCases() {
        Pre::kAllNodes},
       {"NodeLabelsAreSuperset", P().NodeSelector("foo", "bar").Build(),
        {{"foo", "bar"}, {"baz", "blah"}}, node, kSuccess, Pre::kAllNodes},
+      // labels.SelectorFromSet does not validate: nodeSelector compares strings as they are.
+      {"NodeSelectorIsNotValidated", P().NodeSelector("not a key", "not a value!").Build(),
+       {{"not a key", "not a value!"}}, node, kSuccess, Pre::kAllNodes},
+      {"NodeSelectorEmptyValueMatchesEmptyLabel", P().NodeSelector("gpu", "").Build(),
+       {{"gpu", ""}}, node, kSuccess, Pre::kAllNodes},
+      {"NodeSelectorEmptyValueNeedsTheKey", P().NodeSelector("gpu", "").Build(), {}, node,
+       kUnresolvable, Pre::kAllNodes},
       {"NodeLabelsAreSubset", P().NodeSelector("foo", "bar").NodeSelector("baz", "blah").Build(),
        {{"foo", "bar"}}, node, kUnresolvable, Pre::kAllNodes},
       {"InOperatorMatches", Required(Term({Req("foo", kIn, {"bar", "value2"})})).Build(),

@@ -71,7 +71,8 @@ TEST(NodeNameTest, PreFilterRestrictsToAssignedNode) {
   const NodeVerdict& bar = e.verdicts[1];
   EXPECT_TRUE(bar.excluded_by_prefilter);
   EXPECT_EQ(bar.code, FilterCode::kUnschedulableAndUnresolvable);
-  EXPECT_EQ(e.Reasons(bar), std::vector<std::string>{"node(s) didn't satisfy plugin(s) [NodeName]"});
+  EXPECT_EQ(e.Reasons(bar),
+            std::vector<std::string>{"node(s) didn't satisfy plugin(s) [NodeName]"});
 }
 
 // TestNodeName_PreFilter "unassigned pod without nodeName set, prefilter returns nil".

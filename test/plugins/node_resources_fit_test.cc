@@ -1,8 +1,9 @@
 // Cases ported from pkg/scheduler/framework/plugins/noderesources (v1.37): fit_test.go
 // (TestEnoughRequests, TestNotEnoughRequests, TestStorageRequests, TestRestartableInitContainers,
-// TestFitScore), least_allocated_test.go, most_allocated_test.go, requested_to_capacity_ratio_test.go
-// and resource_allocation_test.go (TestResourceAllocationScorerCalculateRequests). Rows that need
-// DRA objects (DeviceClass-backed extended resources) are not ported: the model has no DRA.
+// TestFitScore), least_allocated_test.go, most_allocated_test.go,
+// requested_to_capacity_ratio_test.go and resource_allocation_test.go
+// (TestResourceAllocationScorerCalculateRequests). Rows that need DRA objects (DeviceClass-backed
+// extended resources) are not ported: the model has no DRA.
 #include "plugins/node_resources_fit.h"
 
 #include <algorithm>

@@ -82,7 +82,7 @@ std::vector<Case> Cases() {
       {"GtTolerationNeverTolerates",
        pod().Toleration(kUnschedulableKey, TolerationOperator::kGt, "0").Build(), true,
        FilterCode::kUnschedulableAndUnresolvable},
-      // spec.unschedulable is not a taint on the node object: a toleration is not needed when false.
+      // spec.unschedulable is not a taint on the node object: no toleration needed when false.
       {"SchedulableNodeIgnoresTolerations",
        pod().Toleration("other", TolerationOperator::kExists, "").Build(), false,
        FilterCode::kSuccess},
@@ -90,7 +90,9 @@ std::vector<Case> Cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Upstream, NodeUnschedulableFilterTest, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return info.param.name;
+                         });
 
 TEST(NodeUnschedulableTest, ReasonIsUpstreamErrReason) {
   EXPECT_STREQ(kNodeUnschedulableReason, "node(s) were unschedulable");

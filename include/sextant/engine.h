@@ -1,0 +1,94 @@
+// Engine: the online engine's state behind one reader/writer lock, with the consistency rules of
+// DESIGN.md: a full snapshot, then deltas applied only in sequence and atomically (all or
+// nothing), an epoch that identifies this process's state, assumed pods for in-flight bindings.
+// The gRPC service translates messages and calls these methods; it owns no state itself.
+// Thread-safe: writers (snapshot, delta, assume, forget) exclude each other and readers;
+// Evaluate calls run concurrently.
+#ifndef SEXTANT_ENGINE_H_
+#define SEXTANT_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "sextant/cluster_state.h"
+#include "sextant/evaluate.h"
+#include "sextant/model.h"
+
+namespace sextant {
+
+// Deleting names an object by kind and key ("namespace/name" for pods and PDBs, name otherwise).
+struct DeleteObject {
+  enum class Kind { kNode, kPod, kPriorityClass, kPodDisruptionBudget };
+  Kind kind = Kind::kPod;
+  std::string key;
+};
+
+using ClusterChange = std::variant<Node, Pod, PriorityClass, PodDisruptionBudget, DeleteObject>;
+
+struct EngineOptions {
+  ProfileOptions profile;
+  // Identifies this engine's state; a new process must use a new one. Empty: a random one.
+  std::string epoch;
+  // Seeds the tie-break among equal scores.
+  uint64_t seed = 1;
+};
+
+class Engine {
+ public:
+  // options.profile must be valid (ValidateProfileOptions).
+  explicit Engine(EngineOptions options);
+  ~Engine();
+
+  const std::string& epoch() const { return epoch_; }
+  uint64_t applied_sequence() const;
+  // True once a full snapshot has been applied.
+  bool synced() const;
+
+  // Replaces the whole state with `objects` (upserts only) at `sequence`. Pods this engine had
+  // assumed that are not bound in the snapshot stay assumed (their bindings are still in flight).
+  // InvalidArgument naming the object and field if any object is invalid; nothing changes then.
+  absl::Status ApplySnapshot(uint64_t sequence, const std::vector<ClusterChange>& objects);
+
+  // Applies a delta atomically. FailedPrecondition (nothing applied) unless sequence is exactly
+  // applied_sequence() + 1 or no snapshot was applied yet; InvalidArgument naming the object and
+  // field if a change is invalid (nothing applied).
+  absl::Status ApplyDelta(uint64_t sequence, const std::vector<ClusterChange>& changes);
+
+  // Runs the scheduling cycle for `pod` and hands the result and the state it refers to to
+  // `consume` while the state is held for reading. Waits up to `wait` for min_sequence to be
+  // applied. Unavailable if the engine is not synced or still behind min_sequence after the wait
+  // ("stale"); FailedPrecondition if `epoch` is non-empty and not this engine's.
+  absl::Status Evaluate(const Pod& pod, uint64_t min_sequence, const std::string& epoch,
+                        absl::Duration wait,
+                        const std::function<void(const Evaluation&, const ClusterState&)>& consume);
+
+  // Accounts `pod` on `node` until the binding shows up in a delta or Forget is called.
+  absl::Status Assume(const Pod& pod, const std::string& node, const std::string& epoch);
+  absl::Status Forget(const std::string& pod_key, const std::string& epoch);
+
+ private:
+  absl::Status CheckEpoch(const std::string& epoch) const;
+
+  const std::string epoch_;
+  const Evaluator evaluator_;
+  mutable absl::Mutex mu_;
+  std::unique_ptr<ClusterState> state_ ABSL_GUARDED_BY(mu_);
+  uint64_t applied_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  bool synced_ ABSL_GUARDED_BY(mu_) = false;
+  const uint64_t seed_;
+};
+
+// Checks what ClusterState would refuse, before anything is applied: InvalidArgument naming the
+// object and field.
+absl::Status ValidateChange(const ClusterChange& change);
+
+}  // namespace sextant
+
+#endif  // SEXTANT_ENGINE_H_

@@ -1,0 +1,212 @@
+#include "sextant/engine.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "state/node_info.h"
+
+namespace sextant {
+namespace {
+
+std::string RandomEpoch() {
+  std::random_device device;
+  return absl::StrFormat("%08x%08x", device(), device());
+}
+
+// SplitMix64: spreads a seed and a pod's key into a well-mixed tie-break value.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// FNV-1a: stable across processes (absl::Hash is seeded per process), so ties break the same
+// way in every run with the same seed.
+uint64_t StableHash(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+absl::Status Invalid(const std::string& object, const std::string& field, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat(object, ": ", field, ": ", why));
+}
+
+// Applies a change that ValidateChange accepted; the only failures left are "not found" on a
+// delete, which informer semantics make harmless.
+void Apply(ClusterState& state, const ClusterChange& change) {
+  struct Visitor {
+    ClusterState& state;
+    void operator()(const Node& node) { (void)state.UpsertNode(node); }
+    void operator()(const Pod& pod) { (void)state.UpsertPod(pod); }
+    void operator()(const PriorityClass& pc) { (void)state.UpsertPriorityClass(pc); }
+    void operator()(const PodDisruptionBudget& pdb) { (void)state.UpsertPodDisruptionBudget(pdb); }
+    void operator()(const DeleteObject& del) {
+      switch (del.kind) {
+        case DeleteObject::Kind::kNode:
+          (void)state.RemoveNode(del.key);
+          break;
+        case DeleteObject::Kind::kPod:
+          (void)state.RemovePod(del.key);
+          break;
+        case DeleteObject::Kind::kPriorityClass:
+          (void)state.RemovePriorityClass(del.key);
+          break;
+        case DeleteObject::Kind::kPodDisruptionBudget:
+          (void)state.RemovePodDisruptionBudget(del.key);
+          break;
+      }
+    }
+  };
+  std::visit(Visitor{state}, change);
+}
+
+}  // namespace
+
+absl::Status ValidateChange(const ClusterChange& change) {
+  struct Visitor {
+    absl::Status operator()(const Node& node) {
+      if (node.name.empty()) return Invalid("Node", "metadata.name", "must not be empty");
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const Pod& pod) {
+      if (pod.name.empty()) return Invalid("Pod", "metadata.name", "must not be empty");
+      if (pod.name_space.empty()) {
+        return Invalid(absl::StrCat("Pod \"", pod.name, "\""), "metadata.namespace",
+                       "must not be empty");
+      }
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const PriorityClass& pc) {
+      if (pc.name.empty()) return Invalid("PriorityClass", "metadata.name", "must not be empty");
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const PodDisruptionBudget& pdb) {
+      if (pdb.name.empty()) {
+        return Invalid("PodDisruptionBudget", "metadata.name", "must not be empty");
+      }
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const DeleteObject& del) {
+      if (del.key.empty()) return Invalid("delete", "name", "must not be empty");
+      return absl::OkStatus();
+    }
+  };
+  return std::visit(Visitor{}, change);
+}
+
+Engine::Engine(EngineOptions options)
+    : epoch_(options.epoch.empty() ? RandomEpoch() : options.epoch),
+      evaluator_(options.profile),
+      state_(std::make_unique<ClusterState>()),
+      seed_(options.seed) {}
+
+Engine::~Engine() = default;
+
+uint64_t Engine::applied_sequence() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return applied_sequence_;
+}
+
+bool Engine::synced() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return synced_;
+}
+
+absl::Status Engine::CheckEpoch(const std::string& epoch) const {
+  if (!epoch.empty() && epoch != epoch_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "engine epoch is ", epoch_, ", not ", epoch, ": the engine restarted, resync required"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ApplySnapshot(uint64_t sequence, const std::vector<ClusterChange>& objects) {
+  for (const ClusterChange& change : objects) {
+    if (std::holds_alternative<DeleteObject>(change)) {
+      return absl::InvalidArgumentError("full snapshot: objects must be upserts, not deletes");
+    }
+    if (auto status = ValidateChange(change); !status.ok()) return status;
+  }
+  // Built aside and swapped in, so readers see the old state or the new one, never a mix.
+  auto fresh = std::make_unique<ClusterState>();
+  for (const ClusterChange& change : objects) Apply(*fresh, change);
+
+  absl::MutexLock lock(&mu_);
+  for (const Pod* assumed : state_->AssumedPods()) {
+    const PodRecord* now = fresh->FindPod(assumed->Key());
+    bool bound_now = now != nullptr && !now->pod.node_name.empty();
+    if (!bound_now && fresh->FindNode(assumed->node_name) >= 0) {
+      (void)fresh->AssumePod(*assumed, assumed->node_name);
+    }
+  }
+  state_ = std::move(fresh);
+  applied_sequence_ = sequence;
+  synced_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ApplyDelta(uint64_t sequence, const std::vector<ClusterChange>& changes) {
+  for (const ClusterChange& change : changes) {
+    if (auto status = ValidateChange(change); !status.ok()) return status;
+  }
+  absl::MutexLock lock(&mu_);
+  if (!synced_ || sequence != applied_sequence_ + 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "delta ", sequence, " does not follow applied sequence ", applied_sequence_,
+        synced_ ? "" : " (no snapshot yet)", ": resync required"));
+  }
+  for (const ClusterChange& change : changes) Apply(*state_, change);
+  applied_sequence_ = sequence;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Evaluate(
+    const Pod& pod, uint64_t min_sequence, const std::string& epoch, absl::Duration wait,
+    const std::function<void(const Evaluation&, const ClusterState&)>& consume) {
+  if (auto status = CheckEpoch(epoch); !status.ok()) return status;
+  absl::ReaderMutexLock lock(&mu_);
+  auto caught_up = [this, min_sequence]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return synced_ && applied_sequence_ >= min_sequence;
+  };
+  if (!caught_up()) {
+    struct Arg {
+      Engine* engine;
+      uint64_t min_sequence;
+    } arg{this, min_sequence};
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](Arg* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                               return a->engine->synced_ &&
+                                      a->engine->applied_sequence_ >= a->min_sequence;
+                             },
+                             &arg),
+                         wait);
+    if (!caught_up()) {
+      return absl::UnavailableError(absl::StrCat(
+          "engine is stale: applied sequence ", applied_sequence_, " < ", min_sequence,
+          synced_ ? "" : " (no snapshot yet)"));
+    }
+  }
+  Evaluation evaluation;
+  evaluator_.Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
+  consume(evaluation, *state_);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Assume(const Pod& pod, const std::string& node, const std::string& epoch) {
+  if (auto status = CheckEpoch(epoch); !status.ok()) return status;
+  if (auto status = ValidateChange(pod); !status.ok()) return status;
+  absl::MutexLock lock(&mu_);
+  if (!synced_) return absl::UnavailableError("engine has no snapshot yet");
+  return state_->AssumePod(pod, node);
+}
+
+absl::Status Engine::Forget(const std::string& pod_key, const std::string& epoch) {
+  if (auto status = CheckEpoch(epoch); !status.ok()) return status;
+  absl::MutexLock lock(&mu_);
+  return state_->ForgetPod(pod_key);
+}
+
+}  // namespace sextant
