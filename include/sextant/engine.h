@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -54,7 +55,10 @@ class Engine {
   // Replaces the whole state with `objects` (upserts only) at `sequence`. Pods this engine had
   // assumed that are not bound in the snapshot stay assumed (their bindings are still in flight).
   // InvalidArgument naming the object and field if any object is invalid; nothing changes then.
-  absl::Status ApplySnapshot(uint64_t sequence, const std::vector<ClusterChange>& objects);
+  // `scoring`, when given, replaces the NodeResourcesFit scoring strategy of the profile
+  // (InvalidArgument, nothing applied, if the resulting profile is invalid).
+  absl::Status ApplySnapshot(uint64_t sequence, const std::vector<ClusterChange>& objects,
+                             const std::optional<ScoringStrategy>& scoring = std::nullopt);
 
   // Applies a delta atomically. FailedPrecondition (nothing applied) unless sequence is exactly
   // applied_sequence() + 1 or no snapshot was applied yet; InvalidArgument naming the object and
@@ -77,8 +81,9 @@ class Engine {
   absl::Status CheckEpoch(const std::string& epoch) const;
 
   const std::string epoch_;
-  const Evaluator evaluator_;
   mutable absl::Mutex mu_;
+  ProfileOptions profile_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Evaluator> evaluator_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<ClusterState> state_ ABSL_GUARDED_BY(mu_);
   uint64_t applied_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   bool synced_ ABSL_GUARDED_BY(mu_) = false;

@@ -99,7 +99,8 @@ absl::Status ValidateChange(const ClusterChange& change) {
 
 Engine::Engine(EngineOptions options)
     : epoch_(options.epoch.empty() ? RandomEpoch() : options.epoch),
-      evaluator_(options.profile),
+      profile_(options.profile),
+      evaluator_(std::make_unique<Evaluator>(options.profile)),
       state_(std::make_unique<ClusterState>()),
       seed_(options.seed) {}
 
@@ -123,7 +124,19 @@ absl::Status Engine::CheckEpoch(const std::string& epoch) const {
   return absl::OkStatus();
 }
 
-absl::Status Engine::ApplySnapshot(uint64_t sequence, const std::vector<ClusterChange>& objects) {
+absl::Status Engine::ApplySnapshot(uint64_t sequence, const std::vector<ClusterChange>& objects,
+                                   const std::optional<ScoringStrategy>& scoring) {
+  std::unique_ptr<Evaluator> evaluator;
+  ProfileOptions profile;
+  if (scoring) {
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      profile = profile_;
+    }
+    profile.fit_scoring = *scoring;
+    if (auto status = ValidateProfileOptions(profile); !status.ok()) return status;
+    evaluator = std::make_unique<Evaluator>(profile);
+  }
   for (const ClusterChange& change : objects) {
     if (std::holds_alternative<DeleteObject>(change)) {
       return absl::InvalidArgumentError("full snapshot: objects must be upserts, not deletes");
@@ -143,6 +156,10 @@ absl::Status Engine::ApplySnapshot(uint64_t sequence, const std::vector<ClusterC
     }
   }
   state_ = std::move(fresh);
+  if (evaluator) {
+    profile_ = std::move(profile);
+    evaluator_ = std::move(evaluator);
+  }
   applied_sequence_ = sequence;
   synced_ = true;
   return absl::OkStatus();
@@ -190,7 +207,7 @@ absl::Status Engine::Evaluate(
     }
   }
   Evaluation evaluation;
-  evaluator_.Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
+  evaluator_->Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
   consume(evaluation, *state_);
   return absl::OkStatus();
 }
