@@ -28,13 +28,14 @@ bool IsIgnored(const std::string& name, const ProfileOptions& options) {
 
 int64_t LeastRequestedScore(int64_t requested, int64_t capacity) {
   if (capacity == 0 || requested > capacity) return 0;
-  return (capacity - requested) * kMaxNodeScore / capacity;
+  return DivideNonNegative((capacity - requested) * kMaxNodeScore, capacity);
 }
 
 int64_t MostRequestedScore(int64_t requested, int64_t capacity) {
   if (capacity == 0) return 0;
   requested = std::min(requested, capacity);
-  return requested * kMaxNodeScore / capacity;
+  if (requested < 0) return requested * kMaxNodeScore / capacity;  // never for real requests
+  return DivideNonNegative(requested * kMaxNodeScore, capacity);
 }
 
 // helper.BuildBrokenLinearFunction over the shape scaled to 0..100.
@@ -178,7 +179,7 @@ int64_t NodeResourcesFitScore(const ResourceAllocationPreScoreState& state,
     return static_cast<int64_t>(
         std::round(static_cast<double>(node_score) / static_cast<double>(weight_sum)));
   }
-  return node_score / weight_sum;
+  return DivideNonNegative(node_score, weight_sum);
 }
 
 }  // namespace sextant
