@@ -398,6 +398,8 @@ std::vector<std::string> Evaluation::Reasons(const NodeVerdict& v) const {
 }
 
 std::string Evaluation::FitErrorMessage() const {
+  // schedulePod's ErrNoNodesAvailable, before any plugin runs.
+  if (node_count == 0) return "no nodes available to schedule pods";
   std::string message = absl::StrCat("0/", node_count, " nodes are available:");
   if (!prefilter_message.empty()) return absl::StrCat(message, " ", prefilter_message, ".");
   std::map<std::string, int64_t> histogram;

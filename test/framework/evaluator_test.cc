@@ -577,7 +577,7 @@ TEST(EvaluatorTest, ParallelHandlesTinyClusters) {
   EXPECT_EQ(e.node_count, 0);
   EXPECT_TRUE(e.verdicts.empty());
   EXPECT_FALSE(e.chosen.has_value());
-  EXPECT_EQ(e.FitErrorMessage(), "0/0 nodes are available:");
+  EXPECT_EQ(e.FitErrorMessage(), "no nodes available to schedule pods");
 }
 
 // Evaluate(..., Evaluation*) reuses the buffers of the previous answer; nothing of it may leak
