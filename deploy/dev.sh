@@ -35,6 +35,21 @@ install_missing() {
   fi
 }
 
+# The shim builds against k8s.io/kubernetes v1.37, which needs Go 1.26 or newer (the machine's
+# own Go; Debian's golang-go is too old). Modules come from the Go module proxy.
+check_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "deploy/dev.sh: Go 1.26 or newer is required for plugin-shim (go not found)" >&2
+    exit 1
+  fi
+  local minor
+  minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+  if [ "${minor:-0}" -lt 26 ]; then
+    echo "deploy/dev.sh: Go 1.26 or newer is required for plugin-shim (found $(go env GOVERSION))" >&2
+    exit 1
+  fi
+}
+
 build() {
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$build" -j "$jobs"
@@ -55,8 +70,9 @@ case "$cmd" in
     echo "==> C++ tests (ctest)"
     (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300)
     if [ -f "$root/plugin-shim/go.mod" ]; then
-      echo "==> Go tests (plugin-shim)"
-      (cd "$root/plugin-shim" && go test ./...)
+      check_go
+      echo "==> Go tests (plugin-shim, against the engine just built)"
+      (cd "$root/plugin-shim" && go vet ./... && SEXTANT_ENGINE_BINARY="$build/sextant" go test ./...)
     fi
     ;;
   build)

@@ -1,13 +1,22 @@
-// The `sextant` command: replay a recorded snapshot, generate synthetic snapshots.
+// The `sextant` command: replay a recorded snapshot, generate synthetic snapshots, serve the
+// engine over gRPC.
+#include <pthread.h>
+
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "CLI/CLI.hpp"
+#include "server/server.h"
+#include "sextant/engine.h"
 #include "sextant/generator.h"
 #include "sextant/replay.h"
 #include "sextant/snapshot.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
 
 namespace sextant {
 namespace {
@@ -55,6 +64,39 @@ int RunGenerate(const std::string& preset, int nodes, uint64_t seed, const std::
   return 0;
 }
 
+int RunServe(const server::ServerOptions& server_options, const EngineOptions& engine_options) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sextant"));
+  if (auto status = ValidateProfileOptions(engine_options.profile); !status.ok()) {
+    spdlog::error("sextant serve: {}", std::string(status.message()));
+    return 2;
+  }
+  // SIGINT and SIGTERM are blocked in every thread (the engine's and gRPC's inherit the mask)
+  // and taken by one waiting thread, which shuts the server down.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Engine engine(engine_options);
+  auto server = server::EngineServer::Start(&engine, server_options);
+  if (!server.ok()) {
+    spdlog::error("sextant serve: {}", std::string(server.status().message()));
+    return 1;
+  }
+  spdlog::info("sextant engine listening on {}, epoch {}", (*server)->address(), engine.epoch());
+  std::thread signal_waiter([&signals, &server] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("{}: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    (*server)->Shutdown(absl::Seconds(2));
+  });
+  (*server)->Wait();
+  signal_waiter.join();
+  spdlog::info("sextant engine stopped");
+  return 0;
+}
+
 }  // namespace
 }  // namespace sextant
 
@@ -84,6 +126,25 @@ int main(int argc, char** argv) {
   generate->add_option("--seed", seed, "Seed (0: the preset's own)");
   generate->add_option("--out", generate_out, "Output file")->required();
 
+  sextant::server::ServerOptions server_options;
+  sextant::EngineOptions engine_options;
+  std::string serve_strategy = "LeastAllocated";
+  auto* serve = app.add_subcommand("serve", "Serve the engine over gRPC (the sextant.v1 API)");
+  serve->add_option("--listen", server_options.listen, "unix:///path, unix:path or host:port")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", server_options.tls_cert_file,
+                    "PEM certificate: the TCP listener uses TLS");
+  serve->add_option("--tls-key", server_options.tls_key_file, "PEM private key of --tls-cert");
+  serve->add_option("--tls-client-ca", server_options.tls_client_ca_file,
+                    "PEM CA bundle: require and verify client certificates (mTLS)");
+  serve
+      ->add_option("--scoring-strategy", serve_strategy,
+                   "LeastAllocated or MostAllocated (a full snapshot may override it)")
+      ->check(CLI::IsMember({"LeastAllocated", "MostAllocated"}));
+  serve->add_option("--parallelism", engine_options.profile.parallelism,
+                    "Threads per evaluation (0: all cores)");
+  serve->add_option("--seed", engine_options.seed, "Seed of the tie-break among equal scores");
+
   CLI11_PARSE(app, argc, argv);
   if (replay->parsed()) {
     if (strategy == "MostAllocated") {
@@ -92,5 +153,11 @@ int main(int argc, char** argv) {
     return sextant::RunReplay(snapshot_path, out_path, replay_options);
   }
   if (generate->parsed()) return sextant::RunGenerate(preset, nodes, seed, generate_out);
+  if (serve->parsed()) {
+    if (serve_strategy == "MostAllocated") {
+      engine_options.profile.fit_scoring.type = sextant::ScoringStrategyType::kMostAllocated;
+    }
+    return sextant::RunServe(server_options, engine_options);
+  }
   return 0;
 }
