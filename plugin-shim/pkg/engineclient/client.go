@@ -1,0 +1,301 @@
+// Package engineclient is the shim's side of the sextant.v1 Engine API: a gRPC client for the
+// per-pod calls (Evaluate, Assume, Forget) and the Sync loop that mirrors the scheduler's
+// informers into the engine (a full snapshot on connect, then one ordered delta per event).
+//
+// The plugin sees only the Client interface, so its tests use a fake. GRPCClient is safe for
+// concurrent use; Run must be called once, and the per-pod calls fail with ErrNotSynced until
+// the engine has acknowledged a full snapshot.
+package engineclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	policylisters "k8s.io/client-go/listers/policy/v1"
+	schedulinglisters "k8s.io/client-go/listers/scheduling/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
+)
+
+// Client is what the scheduler plugin needs from the engine. Every call is bounded by the
+// configured timeout, whatever the caller's context allows.
+type Client interface {
+	// Evaluate runs the engine's scheduling cycle for pod. The request names the last sequence
+	// sent on Sync and the synced epoch; the answer is checked against both. Errors wrap one of
+	// ErrNotSynced, ErrUnavailable, ErrTimeout, ErrStale, ErrEpochChanged or ErrEngine.
+	Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error)
+	// Assume tells the engine that pod is being bound to node (Reserve).
+	Assume(ctx context.Context, pod *v1.Pod, node string) error
+	// Forget undoes Assume (Unreserve). A failed Forget is retried after the next resync.
+	Forget(ctx context.Context, pod *v1.Pod) error
+}
+
+// Error kinds; the plugin turns each into a status message that says what went wrong.
+var (
+	// ErrNotSynced: the Sync stream is down or the engine has not acknowledged a snapshot yet.
+	ErrNotSynced = errors.New("not synced with the Sextant engine")
+	// ErrUnavailable: the engine cannot be reached, or answered UNAVAILABLE (it is stale).
+	ErrUnavailable = errors.New("Sextant engine unavailable")
+	// ErrTimeout: the engine did not answer within the configured timeout.
+	ErrTimeout = errors.New("Sextant engine did not answer in time")
+	// ErrStale: the engine answered from a state older than the last delta the shim sent.
+	ErrStale = errors.New("Sextant engine is stale")
+	// ErrEpochChanged: the engine restarted since the last snapshot; a resync is under way.
+	ErrEpochChanged = errors.New("Sextant engine restarted (epoch changed)")
+	// ErrEngine: any other error the engine returned.
+	ErrEngine = errors.New("Sextant engine error")
+)
+
+// Defaults for Options.
+const (
+	DefaultMinBackoff = 200 * time.Millisecond
+	DefaultMaxBackoff = 10 * time.Second
+	// A full snapshot of a large cluster takes longer to send and apply than one call.
+	snapshotTimeoutFactor = 10
+	maxMessageBytes       = math.MaxInt32
+)
+
+// Options configure a GRPCClient.
+type Options struct {
+	// Address is a gRPC target: unix:///path/to.sock, or host:port.
+	Address string
+	// Timeout bounds every call and every Sync round trip (a full snapshot gets ten times it).
+	Timeout time.Duration
+	// ScoringStrategy is sent with each full snapshot; nil leaves the engine's own.
+	ScoringStrategy *sextantv1.ScoringStrategy
+	// Reconnect backoff bounds; zero means the defaults above.
+	MinBackoff, MaxBackoff time.Duration
+	// DialOptions are added to the defaults (insecure transport, unlimited message sizes);
+	// tests use them to dial an in-process server.
+	DialOptions []grpc.DialOption
+}
+
+// GRPCClient implements Client over a gRPC connection and runs the Sync loop.
+type GRPCClient struct {
+	opts   Options
+	conn   *grpc.ClientConn
+	rpc    sextantv1.EngineClient
+	logger klog.Logger
+
+	nodes       corelisters.NodeLister
+	pods        corelisters.PodLister
+	priorities  schedulinglisters.PriorityClassLister
+	budgets     policylisters.PodDisruptionBudgetLister
+	cacheSynced []cache.InformerSynced
+
+	queue    changeQueue
+	resyncCh chan struct{}
+	// lastSent is the sequence of the last message written to the Sync stream.
+	lastSent atomic.Uint64
+
+	// mu guards synced and epoch. Assume and Forget hold it for reading across their RPC, so
+	// that the Sync loop, which takes it for writing when the stream goes down, never misses an
+	// assumption made against the old engine (it re-assumes them on a new epoch).
+	mu     sync.RWMutex
+	synced bool
+	epoch  string
+
+	// pending guards the pods assumed and not yet bound, and failed Forgets to retry.
+	pending  sync.Mutex
+	assumed  map[string]assumption
+	toForget map[string]forgetRef
+}
+
+type assumption struct {
+	pod  *v1.Pod
+	node string
+}
+
+type forgetRef struct{ namespace, name string }
+
+var _ Client = &GRPCClient{}
+
+// New creates a client for opts.Address (no connection is made until Run) and registers its
+// event handlers with the Node, Pod, PriorityClass and PodDisruptionBudget informers of factory.
+// The factory must be started by the caller (the scheduler starts it after creating plugins).
+func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logger) (*GRPCClient, error) {
+	if opts.Address == "" {
+		return nil, errors.New("engine address is empty")
+	}
+	if opts.Timeout <= 0 {
+		return nil, fmt.Errorf("timeout must be positive, got %v", opts.Timeout)
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = DefaultMinBackoff
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(DefaultMaxBackoff, opts.MinBackoff)
+	}
+	dial := append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
+	}, opts.DialOptions...)
+	conn, err := grpc.NewClient(opts.Address, dial...)
+	if err != nil {
+		return nil, fmt.Errorf("engine address %q: %w", opts.Address, err)
+	}
+	c := &GRPCClient{
+		opts:     opts,
+		conn:     conn,
+		rpc:      sextantv1.NewEngineClient(conn),
+		logger:   logger,
+		resyncCh: make(chan struct{}, 1),
+		assumed:  map[string]assumption{},
+		toForget: map[string]forgetRef{},
+	}
+	c.queue.notify = make(chan struct{}, 1)
+	if err := c.registerInformers(factory); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Evaluate implements Client.
+func (c *GRPCClient) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
+	c.mu.RLock()
+	synced, epoch := c.synced, c.epoch
+	c.mu.RUnlock()
+	if !synced {
+		return nil, fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
+	}
+	minSequence := c.lastSent.Load()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	resp, err := c.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{Pod: PodToProto(pod), MinSequence: minSequence, Epoch: epoch})
+	if err != nil {
+		return nil, c.callError("Evaluate", err)
+	}
+	if resp.Epoch != epoch {
+		c.RequestResync()
+		return nil, fmt.Errorf("%w: Evaluate answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
+	}
+	if resp.AppliedSequence < minSequence {
+		return nil, fmt.Errorf("%w: applied sequence %d < %d sent", ErrStale, resp.AppliedSequence, minSequence)
+	}
+	return resp, nil
+}
+
+// Assume implements Client. Pods assumed and not yet seen bound are assumed again on a restarted
+// engine after its snapshot.
+func (c *GRPCClient) Assume(ctx context.Context, pod *v1.Pod, node string) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.synced {
+		return fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
+	}
+	if err := c.assumeRPC(ctx, pod, node, c.epoch); err != nil {
+		return err
+	}
+	key := podKey(pod.Namespace, pod.Name)
+	c.pending.Lock()
+	c.assumed[key] = assumption{pod: pod, node: node}
+	delete(c.toForget, key)
+	c.pending.Unlock()
+	return nil
+}
+
+// Forget implements Client.
+func (c *GRPCClient) Forget(ctx context.Context, pod *v1.Pod) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	key := podKey(pod.Namespace, pod.Name)
+	c.pending.Lock()
+	delete(c.assumed, key)
+	c.pending.Unlock()
+	if !c.synced {
+		// A restarted engine never saw the assumption; the same engine gets the Forget retried
+		// after the next snapshot.
+		c.retryForget(key, pod.Namespace, pod.Name)
+		return fmt.Errorf("%w at %s: Forget deferred to the next resync", ErrNotSynced, c.opts.Address)
+	}
+	if err := c.forgetRPC(ctx, pod.Namespace, pod.Name, c.epoch); err != nil {
+		c.retryForget(key, pod.Namespace, pod.Name)
+		c.RequestResync()
+		return err
+	}
+	return nil
+}
+
+// RequestResync asks the Sync loop to send a full snapshot soon.
+func (c *GRPCClient) RequestResync() {
+	select {
+	case c.resyncCh <- struct{}{}:
+	default:
+	}
+}
+
+// Synced reports whether the engine has acknowledged a snapshot on the current stream, and
+// returns the epoch and the last sequence sent.
+func (c *GRPCClient) Synced() (bool, string, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.synced, c.epoch, c.lastSent.Load()
+}
+
+func (c *GRPCClient) retryForget(key, namespace, name string) {
+	c.pending.Lock()
+	c.toForget[key] = forgetRef{namespace: namespace, name: name}
+	c.pending.Unlock()
+}
+
+func (c *GRPCClient) assumeRPC(ctx context.Context, pod *v1.Pod, node, epoch string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	resp, err := c.rpc.Assume(ctx, &sextantv1.AssumeRequest{Pod: PodToProto(pod), Node: node, Epoch: epoch})
+	if err != nil {
+		return c.callError("Assume", err)
+	}
+	if resp.Epoch != epoch {
+		c.RequestResync()
+		return fmt.Errorf("%w: Assume answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
+	}
+	return nil
+}
+
+func (c *GRPCClient) forgetRPC(ctx context.Context, namespace, name, epoch string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	_, err := c.rpc.Forget(ctx, &sextantv1.ForgetRequest{Namespace: namespace, Name: name, Epoch: epoch})
+	if status.Code(err) == codes.NotFound {
+		return nil // the engine already dropped it (bound, deleted, or never assumed)
+	}
+	if err != nil {
+		return c.callError("Forget", err)
+	}
+	return nil
+}
+
+// callError classifies a failed call. FAILED_PRECONDITION is the engine's epoch mismatch.
+func (c *GRPCClient) callError(method string, err error) error {
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.Unavailable:
+		return fmt.Errorf("%w at %s: %s: %s", ErrUnavailable, c.opts.Address, method, st.Message())
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("%w: %s at %s took longer than %v", ErrTimeout, method, c.opts.Address, c.opts.Timeout)
+	case codes.FailedPrecondition:
+		c.RequestResync()
+		return fmt.Errorf("%w: %s: %s", ErrEpochChanged, method, st.Message())
+	case codes.Canceled:
+		return fmt.Errorf("%w: %s at %s canceled: %s", ErrUnavailable, method, c.opts.Address, st.Message())
+	default:
+		return fmt.Errorf("%w: %s: %s: %s", ErrEngine, method, st.Code(), st.Message())
+	}
+}
+
+func podKey(namespace, name string) string { return namespace + "/" + name }

@@ -1,0 +1,527 @@
+package engineclient
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	v1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+
+	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
+)
+
+// The Sync protocol, as the engine implements it: one SyncResponse per SyncRequest, in order. The
+// loop is lock-step: it writes one message and waits (bounded by the timeout) for its answer
+// before writing the next, so an answer always refers to the last message written.
+//
+// Nothing is lost: the change queue is cleared and then the listers are read for every full
+// snapshot, so each event is either in the snapshot or queued after it (at worst both; upserts
+// and deletes are idempotent). While the stream is down the queue is off, and the next stream
+// starts with a snapshot again.
+
+// Run connects to the engine and keeps it in sync until ctx ends: it waits for the informers'
+// caches, then (re)opens the Sync stream with backoff whenever it breaks. It closes the
+// connection on return.
+func (c *GRPCClient) Run(ctx context.Context) {
+	defer c.conn.Close()
+	logger := c.logger
+	if !cache.WaitForCacheSync(ctx.Done(), c.cacheSynced...) {
+		return
+	}
+	backoff := c.opts.MinBackoff
+	for {
+		synced, err := c.runStream(ctx)
+		c.setUnsynced()
+		if ctx.Err() != nil {
+			return
+		}
+		if synced {
+			backoff = c.opts.MinBackoff
+		}
+		logger.Error(err, "Sync stream to the engine ended; reconnecting", "address", c.opts.Address, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, c.opts.MaxBackoff)
+	}
+}
+
+// runStream runs one Sync stream: a full snapshot, then deltas, until an error. synced reports
+// whether a snapshot was acknowledged on it.
+func (c *GRPCClient) runStream(ctx context.Context) (synced bool, err error) {
+	streamCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.rpc.Sync(streamCtx)
+	if err != nil {
+		return false, c.callError("Sync", err)
+	}
+	s := &syncStream{c: c, parent: ctx, ctx: streamCtx, stream: stream, cancel: cancel, responses: make(chan recvResult, 1)}
+	go s.receive(streamCtx)
+
+	if err := s.sendFull(); err != nil {
+		return false, err
+	}
+	for {
+		if change := c.queue.pop(); change != nil {
+			if err := s.sendDelta(change); err != nil {
+				return true, err
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case r := <-s.responses:
+			// Nothing is outstanding while idle: this is the stream ending, or a protocol error.
+			if r.err != nil {
+				return true, s.streamError(r.err, c.opts.Timeout)
+			}
+			return true, fmt.Errorf("%w: unsolicited SyncResponse %v", ErrEngine, r.resp)
+		case <-c.resyncCh:
+			c.logger.V(2).Info("Resync requested; sending a full snapshot")
+			if err := s.sendFull(); err != nil {
+				return true, err
+			}
+		case <-c.queue.notify:
+		}
+	}
+}
+
+type recvResult struct {
+	resp *sextantv1.SyncResponse
+	err  error
+}
+
+type syncStream struct {
+	c         *GRPCClient
+	parent    context.Context // Run's: done when the scheduler stops
+	ctx       context.Context // the stream's: canceled when a round trip times out
+	stream    sextantv1.Engine_SyncClient
+	cancel    context.CancelFunc
+	responses chan recvResult
+}
+
+func (s *syncStream) receive(ctx context.Context) {
+	for {
+		resp, err := s.stream.Recv()
+		select {
+		case s.responses <- recvResult{resp, err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// roundTrip writes req and waits for its answer; past the timeout it cancels the stream.
+func (s *syncStream) roundTrip(req *sextantv1.SyncRequest, sequence uint64, timeout time.Duration) (*sextantv1.SyncResponse, error) {
+	timer := time.AfterFunc(timeout, s.cancel)
+	defer timer.Stop()
+	sendErr := s.stream.Send(req)
+	if sendErr == nil {
+		s.c.lastSent.Store(sequence)
+	}
+	// After a failed Send the server's status, if it ended the stream, comes from Recv.
+	select {
+	case r := <-s.responses:
+		if r.err != nil {
+			return nil, s.streamError(r.err, timeout)
+		}
+		if sendErr != nil {
+			return nil, s.streamError(sendErr, timeout)
+		}
+		return r.resp, nil
+	case <-s.ctx.Done():
+		return nil, s.streamError(s.ctx.Err(), timeout)
+	}
+}
+
+func (s *syncStream) streamError(err error, timeout time.Duration) error {
+	if s.parent.Err() != nil {
+		return s.parent.Err()
+	}
+	if s.ctx.Err() != nil {
+		return fmt.Errorf("%w: Sync at %s: no answer within %v", ErrTimeout, s.c.opts.Address, timeout)
+	}
+	return s.c.callError("Sync", err)
+}
+
+// sendFull sends a full snapshot from the listers and waits for its acknowledgement. On a new
+// epoch (a restarted engine) it assumes again the pods still in flight; on the same epoch it
+// retries the Forgets that failed.
+func (s *syncStream) sendFull() error {
+	c := s.c
+	select {
+	case <-c.resyncCh: // this snapshot answers any resync asked for so far
+	default:
+	}
+	c.setUnsynced()
+	c.queue.reset(true)
+	objects, err := c.snapshotObjects()
+	if err != nil {
+		return err
+	}
+	sequence := c.lastSent.Load() + 1
+	req := &sextantv1.SyncRequest{Message: &sextantv1.SyncRequest_Full{Full: &sextantv1.FullSnapshot{
+		Sequence: sequence, Objects: objects, ScoringStrategy: c.opts.ScoringStrategy,
+	}}}
+	resp, err := s.roundTrip(req, sequence, snapshotTimeoutFactor*c.opts.Timeout)
+	if err != nil {
+		return fmt.Errorf("full snapshot %d: %w", sequence, err)
+	}
+	if resp.ResyncRequired || resp.AppliedSequence != sequence {
+		return fmt.Errorf("%w: full snapshot %d answered with applied sequence %d, resync_required %v",
+			ErrEngine, sequence, resp.AppliedSequence, resp.ResyncRequired)
+	}
+	c.mu.RLock()
+	previous := c.epoch
+	c.mu.RUnlock()
+	if resp.Epoch != previous {
+		if err := c.reassume(resp.Epoch); err != nil {
+			return err
+		}
+	} else {
+		c.retryForgets(resp.Epoch)
+	}
+	c.mu.Lock()
+	c.epoch, c.synced = resp.Epoch, true
+	c.mu.Unlock()
+	c.logger.V(2).Info("Engine synced", "address", c.opts.Address, "epoch", resp.Epoch, "sequence", sequence,
+		"objects", len(objects), "previousEpoch", previous)
+	return nil
+}
+
+func (s *syncStream) sendDelta(change *sextantv1.Change) error {
+	c := s.c
+	sequence := c.lastSent.Load() + 1
+	req := &sextantv1.SyncRequest{Message: &sextantv1.SyncRequest_Delta{Delta: &sextantv1.Delta{
+		Sequence: sequence, Changes: []*sextantv1.Change{change},
+	}}}
+	resp, err := s.roundTrip(req, sequence, c.opts.Timeout)
+	if err != nil {
+		return fmt.Errorf("delta %d: %w", sequence, err)
+	}
+	c.mu.RLock()
+	epoch := c.epoch
+	c.mu.RUnlock()
+	switch {
+	case resp.Epoch != epoch:
+		c.logger.Info("Engine epoch changed; sending a full snapshot", "previousEpoch", epoch, "epoch", resp.Epoch)
+	case resp.ResyncRequired:
+		c.logger.Info("Engine asked for a resync; sending a full snapshot", "sequence", sequence, "appliedSequence", resp.AppliedSequence)
+	case resp.AppliedSequence != sequence:
+		c.logger.Info("Engine applied an unexpected sequence; sending a full snapshot", "sequence", sequence, "appliedSequence", resp.AppliedSequence)
+	default:
+		return nil
+	}
+	return s.sendFull()
+}
+
+// reassume re-creates on a restarted engine the assumptions of pods whose binding is still in
+// flight (still pending in the lister); the others are dropped.
+func (c *GRPCClient) reassume(epoch string) error {
+	c.pending.Lock()
+	clear(c.toForget) // the new engine never had them
+	var todo []assumption
+	for key, a := range c.assumed {
+		current, err := c.pods.Pods(a.pod.Namespace).Get(a.pod.Name)
+		if err != nil || current.Spec.NodeName != "" || current.UID != a.pod.UID {
+			delete(c.assumed, key)
+			continue
+		}
+		todo = append(todo, a)
+	}
+	c.pending.Unlock()
+	for _, a := range todo {
+		if err := c.assumeRPC(context.Background(), a.pod, a.node, epoch); err != nil {
+			return fmt.Errorf("assuming in-flight pod %s/%s on %s again: %w", a.pod.Namespace, a.pod.Name, a.node, err)
+		}
+	}
+	if len(todo) > 0 {
+		c.logger.V(2).Info("Assumed in-flight pods again on the restarted engine", "count", len(todo))
+	}
+	return nil
+}
+
+func (c *GRPCClient) retryForgets(epoch string) {
+	c.pending.Lock()
+	todo := make(map[string]forgetRef, len(c.toForget))
+	for k, v := range c.toForget {
+		todo[k] = v
+	}
+	c.pending.Unlock()
+	for key, ref := range todo {
+		if err := c.forgetRPC(context.Background(), ref.namespace, ref.name, epoch); err != nil {
+			c.logger.Error(err, "Forget retry failed; will retry after the next resync", "pod", key)
+			continue
+		}
+		c.pending.Lock()
+		delete(c.toForget, key)
+		c.pending.Unlock()
+	}
+}
+
+// setUnsynced marks the engine unusable for per-pod calls. It waits for Assume and Forget
+// calls in flight, so their bookkeeping is complete before the next snapshot.
+func (c *GRPCClient) setUnsynced() {
+	c.queue.reset(false)
+	c.mu.Lock()
+	c.synced = false
+	c.mu.Unlock()
+}
+
+// snapshotObjects lists every object, sorted by kind and key so that snapshots are
+// deterministic.
+func (c *GRPCClient) snapshotObjects() ([]*sextantv1.Change, error) {
+	var out []*sextantv1.Change
+	nodes, err := c.nodes.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	for _, n := range nodes {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertNode{UpsertNode: NodeToProto(n)}})
+	}
+	pods, err := c.pods.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	sort.Slice(pods, func(i, j int) bool {
+		return podKey(pods[i].Namespace, pods[i].Name) < podKey(pods[j].Namespace, pods[j].Name)
+	})
+	for _, p := range pods {
+		if !IsTerminal(p) {
+			out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPod{UpsertPod: PodToProto(p)}})
+		}
+	}
+	pcs, err := c.priorities.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing priority classes: %w", err)
+	}
+	sort.Slice(pcs, func(i, j int) bool { return pcs[i].Name < pcs[j].Name })
+	for _, pc := range pcs {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPriorityClass{UpsertPriorityClass: PriorityClassToProto(pc)}})
+	}
+	pdbs, err := c.budgets.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing pod disruption budgets: %w", err)
+	}
+	sort.Slice(pdbs, func(i, j int) bool {
+		return podKey(pdbs[i].Namespace, pdbs[i].Name) < podKey(pdbs[j].Namespace, pdbs[j].Name)
+	})
+	for _, pdb := range pdbs {
+		converted, err := PodDisruptionBudgetToProto(pdb)
+		if err != nil {
+			c.logger.Error(err, "Leaving an invalid PodDisruptionBudget out of the snapshot")
+			continue
+		}
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPodDisruptionBudget{UpsertPodDisruptionBudget: converted}})
+	}
+	return out, nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Informer events -> changes.
+
+func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) error {
+	nodeInformer := factory.Core().V1().Nodes()
+	podInformer := factory.Core().V1().Pods()
+	pcInformer := factory.Scheduling().V1().PriorityClasses()
+	pdbInformer := factory.Policy().V1().PodDisruptionBudgets()
+	c.nodes, c.pods = nodeInformer.Lister(), podInformer.Lister()
+	c.priorities, c.budgets = pcInformer.Lister(), pdbInformer.Lister()
+
+	handlers := []struct {
+		informer cache.SharedIndexInformer
+		handler  cache.ResourceEventHandlerFuncs
+	}{
+		{nodeInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onNode(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onNode(old, obj) },
+			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_NODE, obj) },
+		}},
+		{podInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onPod(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onPod(old, obj) },
+			DeleteFunc: func(obj any) { c.onPodDelete(obj) },
+		}},
+		{pcInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onPriorityClass(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onPriorityClass(old, obj) },
+			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_PRIORITY_CLASS, obj) },
+		}},
+		{pdbInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onPodDisruptionBudget(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onPodDisruptionBudget(old, obj) },
+			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_POD_DISRUPTION_BUDGET, obj) },
+		}},
+	}
+	for _, h := range handlers {
+		reg, err := h.informer.AddEventHandler(h.handler)
+		if err != nil {
+			return fmt.Errorf("registering an event handler: %w", err)
+		}
+		// The registration is synced once the initial list has been delivered to the handler,
+		// so the first snapshot clears those events rather than repeating them as deltas.
+		c.cacheSynced = append(c.cacheSynced, reg.HasSynced)
+	}
+	return nil
+}
+
+func (c *GRPCClient) onNode(oldObj, obj any) {
+	n, ok := obj.(*v1.Node)
+	if !ok {
+		return
+	}
+	converted := NodeToProto(n)
+	if old, ok := oldObj.(*v1.Node); ok && proto.Equal(NodeToProto(old), converted) {
+		return
+	}
+	c.queue.push(&sextantv1.Change{Change: &sextantv1.Change_UpsertNode{UpsertNode: converted}})
+}
+
+func (c *GRPCClient) onPod(oldObj, obj any) {
+	p, ok := obj.(*v1.Pod)
+	if !ok {
+		return
+	}
+	if p.Spec.NodeName != "" || IsTerminal(p) {
+		c.pending.Lock()
+		delete(c.assumed, podKey(p.Namespace, p.Name)) // the binding has landed
+		c.pending.Unlock()
+	}
+	if IsTerminal(p) {
+		if old, ok := oldObj.(*v1.Pod); ok && IsTerminal(old) {
+			return
+		}
+		c.queue.push(deleteChange(sextantv1.ObjectRef_POD, p.Namespace, p.Name))
+		return
+	}
+	converted := PodToProto(p)
+	if old, ok := oldObj.(*v1.Pod); ok && !IsTerminal(old) && proto.Equal(PodToProto(old), converted) {
+		return
+	}
+	c.queue.push(&sextantv1.Change{Change: &sextantv1.Change_UpsertPod{UpsertPod: converted}})
+}
+
+func (c *GRPCClient) onPodDelete(obj any) {
+	namespace, name, ok := objectKey(obj)
+	if !ok {
+		return
+	}
+	c.pending.Lock()
+	delete(c.assumed, podKey(namespace, name))
+	c.pending.Unlock()
+	c.queue.push(deleteChange(sextantv1.ObjectRef_POD, namespace, name))
+}
+
+func (c *GRPCClient) onPriorityClass(oldObj, obj any) {
+	pc, ok := obj.(*schedulingv1.PriorityClass)
+	if !ok {
+		return
+	}
+	converted := PriorityClassToProto(pc)
+	if old, ok := oldObj.(*schedulingv1.PriorityClass); ok && proto.Equal(PriorityClassToProto(old), converted) {
+		return
+	}
+	c.queue.push(&sextantv1.Change{Change: &sextantv1.Change_UpsertPriorityClass{UpsertPriorityClass: converted}})
+}
+
+func (c *GRPCClient) onPodDisruptionBudget(oldObj, obj any) {
+	pdb, ok := obj.(*policyv1.PodDisruptionBudget)
+	if !ok {
+		return
+	}
+	converted, err := PodDisruptionBudgetToProto(pdb)
+	if err != nil {
+		// The engine keeps no stale copy of an object it cannot be told about.
+		c.logger.Error(err, "Sending an invalid PodDisruptionBudget as a delete")
+		c.queue.push(deleteChange(sextantv1.ObjectRef_POD_DISRUPTION_BUDGET, pdb.Namespace, pdb.Name))
+		return
+	}
+	if old, ok := oldObj.(*policyv1.PodDisruptionBudget); ok {
+		if oldConverted, err := PodDisruptionBudgetToProto(old); err == nil && proto.Equal(oldConverted, converted) {
+			return
+		}
+	}
+	c.queue.push(&sextantv1.Change{Change: &sextantv1.Change_UpsertPodDisruptionBudget{UpsertPodDisruptionBudget: converted}})
+}
+
+func (c *GRPCClient) onDelete(kind sextantv1.ObjectRef_Kind, obj any) {
+	namespace, name, ok := objectKey(obj)
+	if !ok {
+		return
+	}
+	c.queue.push(deleteChange(kind, namespace, name))
+}
+
+// objectKey names a deleted object, also when the informer hands a tombstone.
+func objectKey(obj any) (namespace, name string, ok bool) {
+	if tombstone, isTombstone := obj.(cache.DeletedFinalStateUnknown); isTombstone {
+		namespace, name, err := cache.SplitMetaNamespaceKey(tombstone.Key)
+		return namespace, name, err == nil && name != ""
+	}
+	key, err := cache.MetaNamespaceKeyFunc(obj)
+	if err != nil {
+		return "", "", false
+	}
+	namespace, name, err = cache.SplitMetaNamespaceKey(key)
+	return namespace, name, err == nil
+}
+
+func deleteChange(kind sextantv1.ObjectRef_Kind, namespace, name string) *sextantv1.Change {
+	return &sextantv1.Change{Change: &sextantv1.Change_Delete{Delete: &sextantv1.ObjectRef{Kind: kind, Namespace: namespace, Name: name}}}
+}
+
+// changeQueue holds the changes not yet sent, in event order. While off (no stream) it drops
+// what it is given: the next stream starts with a full snapshot.
+type changeQueue struct {
+	mu     sync.Mutex
+	on     bool
+	items  []*sextantv1.Change
+	notify chan struct{}
+}
+
+func (q *changeQueue) push(change *sextantv1.Change) {
+	q.mu.Lock()
+	if !q.on {
+		q.mu.Unlock()
+		return
+	}
+	q.items = append(q.items, change)
+	q.mu.Unlock()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (q *changeQueue) pop() *sextantv1.Change {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return nil
+	}
+	change := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	return change
+}
+
+func (q *changeQueue) reset(on bool) {
+	q.mu.Lock()
+	q.on, q.items = on, nil
+	q.mu.Unlock()
+}
