@@ -21,6 +21,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "model/api_names.h"
 #include "sextant/pod_resources.h"
 #include "sextant/quantity.h"
 #include "state/node_info.h"
@@ -63,56 +64,8 @@ std::string IndexPath(absl::string_view parent, size_t index) {
   return absl::StrCat(parent, "[", index, "]");
 }
 
-// ---- API enums (the spellings of the snapshot reader) ----
+// ---- API enums: the shared spellings (model/api_names.h), plus the plugin-args one ----
 
-template <typename E>
-struct EnumName {
-  absl::string_view name;
-  E value;
-};
-
-constexpr EnumName<TaintEffect> kTaintEffects[] = {
-    {"NoSchedule", TaintEffect::kNoSchedule},
-    {"PreferNoSchedule", TaintEffect::kPreferNoSchedule},
-    {"NoExecute", TaintEffect::kNoExecute},
-};
-// An empty effect on a toleration matches every effect.
-constexpr EnumName<TaintEffect> kTolerationEffects[] = {
-    {"", TaintEffect::kNone},
-    {"NoSchedule", TaintEffect::kNoSchedule},
-    {"PreferNoSchedule", TaintEffect::kPreferNoSchedule},
-    {"NoExecute", TaintEffect::kNoExecute},
-};
-// An empty operator defaults to Equal ("Equal" first: it is what encoding writes). Lt / Gt
-// (alpha, gate off) are read but never tolerate.
-constexpr EnumName<TolerationOperator> kTolerationOperators[] = {
-    {"Equal", TolerationOperator::kEqual},   {"", TolerationOperator::kEqual},
-    {"Exists", TolerationOperator::kExists}, {"Lt", TolerationOperator::kLt},
-    {"Gt", TolerationOperator::kGt},
-};
-constexpr EnumName<SelectorOperator> kNodeSelectorOperators[] = {
-    {"In", SelectorOperator::kIn},         {"NotIn", SelectorOperator::kNotIn},
-    {"Exists", SelectorOperator::kExists}, {"DoesNotExist", SelectorOperator::kDoesNotExist},
-    {"Gt", SelectorOperator::kGt},         {"Lt", SelectorOperator::kLt},
-};
-constexpr EnumName<SelectorOperator> kLabelSelectorOperators[] = {
-    {"In", SelectorOperator::kIn},
-    {"NotIn", SelectorOperator::kNotIn},
-    {"Exists", SelectorOperator::kExists},
-    {"DoesNotExist", SelectorOperator::kDoesNotExist},
-};
-constexpr EnumName<UnsatisfiableConstraintAction> kUnsatisfiableActions[] = {
-    {"DoNotSchedule", UnsatisfiableConstraintAction::kDoNotSchedule},
-    {"ScheduleAnyway", UnsatisfiableConstraintAction::kScheduleAnyway},
-};
-constexpr EnumName<NodeInclusionPolicy> kNodeInclusionPolicies[] = {
-    {"Honor", NodeInclusionPolicy::kHonor},
-    {"Ignore", NodeInclusionPolicy::kIgnore},
-};
-constexpr EnumName<PreemptionPolicy> kPreemptionPolicies[] = {
-    {"PreemptLowerPriority", PreemptionPolicy::kPreemptLowerPriority},
-    {"Never", PreemptionPolicy::kNever},
-};
 constexpr EnumName<ScoringStrategyType> kScoringStrategyTypes[] = {
     {"LeastAllocated", ScoringStrategyType::kLeastAllocated},
     {"MostAllocated", ScoringStrategyType::kMostAllocated},

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "model/api_names.h"
 #include "nlohmann/json.hpp"
 #include "sextant/model.h"
 #include "sextant/quantity.h"
@@ -190,13 +191,6 @@ absl::StatusOr<IntOrPercent> AsIntOrPercent(const Json& value, const std::string
   return result;
 }
 
-// An API enum value and its spelling.
-template <typename E>
-struct EnumName {
-  absl::string_view name;
-  E value;
-};
-
 // Reads the fields of one JSON object. An absent object (missing or null) reads as empty, so a
 // caller can descend into optional sub-objects without checking for them first. Absent fields
 // leave the output untouched (the model's default); present fields of the wrong type are errors.
@@ -337,52 +331,6 @@ class ObjectReader {
 
   const Json* object_;  // nullptr: absent
   std::string path_;
-};
-
-// ---- API enums ----
-
-constexpr EnumName<TaintEffect> kTaintEffects[] = {
-    {"NoSchedule", TaintEffect::kNoSchedule},
-    {"PreferNoSchedule", TaintEffect::kPreferNoSchedule},
-    {"NoExecute", TaintEffect::kNoExecute},
-};
-// An empty effect on a toleration matches every effect.
-constexpr EnumName<TaintEffect> kTolerationEffects[] = {
-    {"", TaintEffect::kNone},
-    {"NoSchedule", TaintEffect::kNoSchedule},
-    {"PreferNoSchedule", TaintEffect::kPreferNoSchedule},
-    {"NoExecute", TaintEffect::kNoExecute},
-};
-// An empty operator defaults to Equal. Lt / Gt (alpha, gate off) are read but never tolerate.
-constexpr EnumName<TolerationOperator> kTolerationOperators[] = {
-    {"", TolerationOperator::kEqual},
-    {"Equal", TolerationOperator::kEqual},
-    {"Exists", TolerationOperator::kExists},
-    {"Lt", TolerationOperator::kLt},
-    {"Gt", TolerationOperator::kGt},
-};
-constexpr EnumName<SelectorOperator> kNodeSelectorOperators[] = {
-    {"In", SelectorOperator::kIn},         {"NotIn", SelectorOperator::kNotIn},
-    {"Exists", SelectorOperator::kExists}, {"DoesNotExist", SelectorOperator::kDoesNotExist},
-    {"Gt", SelectorOperator::kGt},         {"Lt", SelectorOperator::kLt},
-};
-constexpr EnumName<SelectorOperator> kLabelSelectorOperators[] = {
-    {"In", SelectorOperator::kIn},
-    {"NotIn", SelectorOperator::kNotIn},
-    {"Exists", SelectorOperator::kExists},
-    {"DoesNotExist", SelectorOperator::kDoesNotExist},
-};
-constexpr EnumName<UnsatisfiableConstraintAction> kUnsatisfiableActions[] = {
-    {"DoNotSchedule", UnsatisfiableConstraintAction::kDoNotSchedule},
-    {"ScheduleAnyway", UnsatisfiableConstraintAction::kScheduleAnyway},
-};
-constexpr EnumName<NodeInclusionPolicy> kNodeInclusionPolicies[] = {
-    {"Honor", NodeInclusionPolicy::kHonor},
-    {"Ignore", NodeInclusionPolicy::kIgnore},
-};
-constexpr EnumName<PreemptionPolicy> kPreemptionPolicies[] = {
-    {"PreemptLowerPriority", PreemptionPolicy::kPreemptLowerPriority},
-    {"Never", PreemptionPolicy::kNever},
 };
 
 // ---- Selectors and affinity ----
