@@ -20,6 +20,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/field_path.h"
 #include "common/status_macros.h"
 #include "model/api_names.h"
 #include "sextant/pod_resources.h"
@@ -31,37 +32,8 @@ namespace {
 
 // ---- Errors and paths (as the snapshot reader writes them) ----
 
-std::string Quote(absl::string_view text) {
-  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
-}
-
-absl::Status FieldError(absl::string_view path, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
-}
-
 absl::Status Missing(absl::string_view path) {
   return FieldError(path, "required field is missing");
-}
-
-// Prefixes an error with the object it concerns: `Pod "default/web-0": spec...`.
-absl::Status Annotate(absl::string_view who, const absl::Status& status) {
-  if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(who, ": ", status.message()));
-}
-
-// `parent.key` for identifier-like keys, `parent["nvidia.com/gpu"]` for the rest.
-std::string JoinPath(absl::string_view parent, absl::string_view key) {
-  bool plain = !key.empty();
-  for (char c : key) {
-    plain = plain && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
-  }
-  if (!plain) return absl::StrCat(parent, "[", Quote(key), "]");
-  if (parent.empty()) return std::string(key);
-  return absl::StrCat(parent, ".", key);
-}
-
-std::string IndexPath(absl::string_view parent, size_t index) {
-  return absl::StrCat(parent, "[", index, "]");
 }
 
 // ---- API enums: the shared spellings (model/api_names.h), plus the plugin-args one ----

@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/field_path.h"
 #include "common/status_macros.h"
 #include "model/api_names.h"
 #include "nlohmann/json.hpp"
@@ -38,37 +39,8 @@ using Json = nlohmann::json;
 
 // ---- Errors and paths ----
 
-std::string Quote(absl::string_view text) {
-  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
-}
-
-absl::Status FieldError(absl::string_view path, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
-}
-
 absl::Status TypeError(absl::string_view path, absl::string_view expected, const Json& value) {
   return FieldError(path, absl::StrCat("expected ", expected, ", got ", value.type_name()));
-}
-
-// Prefixes an error with the object it concerns: `Pod "default/web-0": spec...`.
-absl::Status Annotate(absl::string_view who, const absl::Status& status) {
-  if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(who, ": ", status.message()));
-}
-
-// `parent.key` for identifier-like keys, `parent["nvidia.com/gpu"]` for the rest.
-std::string JoinPath(absl::string_view parent, absl::string_view key) {
-  bool plain = !key.empty();
-  for (char c : key) {
-    plain = plain && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
-  }
-  if (!plain) return absl::StrCat(parent, "[", Quote(key), "]");
-  if (parent.empty()) return std::string(key);
-  return absl::StrCat(parent, ".", key);
-}
-
-std::string IndexPath(absl::string_view parent, size_t index) {
-  return absl::StrCat(parent, "[", index, "]");
 }
 
 // ---- Conversions of one JSON value found at `path` ----
