@@ -112,6 +112,11 @@ ResourceAllocationPreScoreState ResourceAllocationPreScore(const Pod& pod,
   state.use_requested = use_requested;
   PodResourcesOptions options;
   if (!use_requested) {
+    // NodeResourcesFit builds its scorer without the PodLevelResources and
+    // InPlacePodVerticalScaling gates (NewFit passes only the DRA one), so its score reads the
+    // pod's container requests even when spec.resources is set; BalancedAllocation honours both.
+    options.use_status_resources = false;
+    options.skip_pod_level_resources = true;
     options.non_missing_container_requests =
         ResourceList{{kResourceCpu, Quantity::FromMilli(kDefaultMilliCpuRequest)},
                      {kResourceMemory, Quantity::FromInt(kDefaultMemoryRequest)}};

@@ -34,7 +34,9 @@ struct FitFilterResult {
 };
 FitFilterResult NodeResourcesFitFilter(const FitPreFilterState& state, const NodeInfo& node);
 
-// The requests of the pod for each scored resource, as resourceAllocationScorer computes them.
+// The requests of the pod for each scored resource, as resourceAllocationScorer computes them:
+// use_requested false is NodeResourcesFit's scorer (non-zero defaults, container requests only,
+// as upstream's NewFit leaves pod-level resources off there), true is BalancedAllocation's.
 struct ResourceScoreSpec {
   std::string name;
   int64_t weight = 1;
