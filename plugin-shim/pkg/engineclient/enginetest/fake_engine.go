@@ -197,7 +197,21 @@ func (f *FakeEngine) applyLocked(req *sextantv1.SyncRequest) *sextantv1.SyncResp
 	return &sextantv1.SyncResponse{Epoch: f.Epoch, AppliedSequence: f.Applied}
 }
 
-func (f *FakeEngine) Evaluate(_ context.Context, req *sextantv1.EvaluateRequest) (*sextantv1.EvaluateResponse, error) {
+func (f *FakeEngine) Evaluate(ctx context.Context, req *sextantv1.EvaluateRequest) (*sextantv1.EvaluateResponse, error) {
+	// Like the real engine, wait (within the caller's deadline) for the delta the shim has sent
+	// but this engine has not applied yet, instead of answering "stale" at once.
+	for {
+		f.mu.Lock()
+		caughtUp := f.Applied >= req.MinSequence
+		f.mu.Unlock()
+		if caughtUp || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Millisecond):
+		}
+	}
 	f.mu.Lock()
 	f.Evals = append(f.Evals, req)
 	eval := f.EvaluateFunc

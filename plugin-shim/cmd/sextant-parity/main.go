@@ -1,0 +1,124 @@
+// Command sextant-parity compares the Sextant engine with upstream kube-scheduler v1.37.2 on
+// recorded snapshots: for every pending pod, the filter verdict of every node (code, failing
+// plugin, reasons) and the total score of every feasible node, and the set of top nodes.
+//
+//	sextant-parity [--engine PATH_TO_sextant | --address unix:///sock] SNAPSHOT.json...
+//	sextant-parity --seeds 200 [--first-seed 1]     # generated snapshots instead of files
+//
+// A snapshot is a kubectl List: `kubectl get nodes,pods,priorityclasses,pdb -A -o json`. It
+// prints a short report and exits 1 on any mismatch, 2 when the comparison cannot run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"sextant.io/plugin-shim/pkg/parity"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	engineFlag := flag.String("engine", "", "the `sextant` binary to start (default: $SEXTANT_ENGINE_BINARY, then sextant on PATH)")
+	address := flag.String("address", "", "an already running engine (unix:///path or host:port) instead of starting one")
+	maxDiffs := flag.Int("diffs", 20, "mismatches to print in detail")
+	seeds := flag.Int("seeds", 0, "compare this many generated snapshots (besides any files)")
+	firstSeed := flag.Uint64("first-seed", 1, "the first generated seed")
+	noPodLevel := flag.Bool("no-pod-level-resources", false, "generate no pods with spec.resources")
+	dump := flag.String("dump", "", "directory to write each mismatching generated snapshot to, as a List")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--engine PATH | --address ADDR] [--seeds N] SNAPSHOT.json...\n", filepath.Base(os.Args[0]))
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 && *seeds == 0 {
+		flag.Usage()
+		return 2
+	}
+	addr := *address
+	if addr == "" {
+		binary := *engineFlag
+		if binary == "" {
+			binary = os.Getenv("SEXTANT_ENGINE_BINARY")
+		}
+		if binary == "" {
+			var err error
+			if binary, err = exec.LookPath("sextant"); err != nil {
+				fmt.Fprintln(os.Stderr, "sextant-parity: no engine: pass --engine PATH_TO_sextant or --address")
+				return 2
+			}
+		}
+		var stop func() error
+		var err error
+		addr, stop, err = parity.StartEngine(binary)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
+			return 2
+		}
+		defer stop()
+	}
+	engine, err := parity.DialEngine(addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
+		return 2
+	}
+	defer engine.Close()
+
+	ctx := context.Background()
+	total := parity.NewReport(*maxDiffs)
+	compare := func(s *parity.Snapshot) bool {
+		r, err := parity.Compare(ctx, s, engine, *maxDiffs)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
+			return false
+		}
+		if r.Total() > 0 {
+			fmt.Printf("%s: %d mismatches in %d of %d pods\n", s.Name, r.Total(), r.MismatchedPods, r.Pods)
+		}
+		total.Add(r)
+		return true
+	}
+	for _, path := range flag.Args() {
+		s, skipped, err := parity.LoadFile(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
+			return 2
+		}
+		if skipped > 0 {
+			fmt.Printf("%s: skipped %d items of other kinds\n", path, skipped)
+		}
+		if !compare(s) {
+			return 2
+		}
+	}
+	for seed := *firstSeed; seed < *firstSeed+uint64(*seeds); seed++ {
+		opts := parity.DefaultGenerateOptions
+		opts.NoPodLevelResources = *noPodLevel
+		s := parity.Generate(seed, opts)
+		before := total.Total()
+		if !compare(s) {
+			return 2
+		}
+		if *dump != "" && total.Total() > before {
+			f, err := os.Create(filepath.Join(*dump, fmt.Sprintf("seed-%d.json", seed)))
+			if err == nil {
+				err = parity.WriteList(f, s)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
+			}
+		}
+	}
+	total.Write(os.Stdout)
+	if total.Total() > 0 {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,273 @@
+package parity
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+)
+
+// Snapshot is the cluster state both sides see. Pods with spec.nodeName are running there;
+// pods without are the pending pods compared, each against the snapshot alone (no pending pod
+// is placed before the next one is evaluated).
+type Snapshot struct {
+	Name            string // for reports: a file name, or "seed 42"
+	Nodes           []*v1.Node
+	Pods            []*v1.Pod
+	PriorityClasses []*schedulingv1.PriorityClass
+	PDBs            []*policyv1.PodDisruptionBudget
+}
+
+// PendingPods are the non-terminal pods without a node, in the snapshot's order.
+func (s *Snapshot) PendingPods() []*v1.Pod {
+	var out []*v1.Pod
+	for _, p := range s.Pods {
+		if p.Spec.NodeName == "" && !isTerminal(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Diff kinds.
+const (
+	KindPreFilter   = "prefilter"   // one side rejected the pod in PreFilter, or with another message
+	KindError       = "error"       // upstream's cycle failed with an error
+	KindFeasibility = "feasibility" // feasible on one side only, or the node is missing on one side
+	KindFilter      = "filter"      // both infeasible, but code, plugin or reasons differ
+	KindScore       = "score"       // both feasible, totals differ
+	KindTopSet      = "top-set"     // the set of top-scoring nodes differs
+)
+
+// Diff is one mismatch.
+type Diff struct {
+	Snapshot, Pod, Node, Kind string
+	Upstream, Engine          string
+}
+
+func (d Diff) String() string {
+	node := ""
+	if d.Node != "" {
+		node = " node " + d.Node
+	}
+	return fmt.Sprintf("[%s] %s pod %s%s:\n    upstream: %s\n    engine:   %s", d.Kind, d.Snapshot, d.Pod, node, d.Upstream, d.Engine)
+}
+
+// Report sums comparisons; Add merges another into it.
+type Report struct {
+	Snapshots, Pods, NodeChecks, FeasibleChecks int
+	Mismatches                                  map[string]int // by kind
+	// Coverage: upstream's infeasible verdicts by failing plugin ("" for nodes a PreFilterResult
+	// left out), and pods a PreFilter rejected.
+	Infeasible        map[string]int
+	PreFilterRejected int
+	MismatchedPods    int
+	Diffs             []Diff // the first MaxDiffs
+	MaxDiffs          int
+}
+
+// NewReport keeps at most maxDiffs diffs in detail.
+func NewReport(maxDiffs int) *Report {
+	return &Report{Mismatches: map[string]int{}, Infeasible: map[string]int{}, MaxDiffs: maxDiffs}
+}
+
+// Total is the number of mismatches of every kind.
+func (r *Report) Total() int {
+	n := 0
+	for _, v := range r.Mismatches {
+		n += v
+	}
+	return n
+}
+
+func (r *Report) add(d Diff) {
+	r.Mismatches[d.Kind]++
+	if len(r.Diffs) < r.MaxDiffs {
+		r.Diffs = append(r.Diffs, d)
+	}
+}
+
+// Add merges o into r.
+func (r *Report) Add(o *Report) {
+	r.Snapshots += o.Snapshots
+	r.Pods += o.Pods
+	r.NodeChecks += o.NodeChecks
+	r.FeasibleChecks += o.FeasibleChecks
+	r.MismatchedPods += o.MismatchedPods
+	for k, v := range o.Mismatches {
+		r.Mismatches[k] += v
+	}
+	for k, v := range o.Infeasible {
+		r.Infeasible[k] += v
+	}
+	r.PreFilterRejected += o.PreFilterRejected
+	for _, d := range o.Diffs {
+		if len(r.Diffs) < r.MaxDiffs {
+			r.Diffs = append(r.Diffs, d)
+		}
+	}
+}
+
+// Write prints the short report and the diffs kept.
+func (r *Report) Write(w io.Writer) {
+	fmt.Fprintf(w, "snapshots %d, pods compared %d, node verdicts %d (feasible on both sides %d)\n",
+		r.Snapshots, r.Pods, r.NodeChecks, r.FeasibleChecks)
+	var cover []string
+	for _, k := range slices.Sorted(maps.Keys(r.Infeasible)) {
+		name := k
+		if name == "" {
+			name = "(PreFilterResult)"
+		}
+		cover = append(cover, fmt.Sprintf("%s %d", name, r.Infeasible[k]))
+	}
+	fmt.Fprintf(w, "upstream infeasible verdicts by plugin: %s; pods rejected in PreFilter %d\n", strings.Join(cover, ", "), r.PreFilterRejected)
+	kinds := []string{KindPreFilter, KindError, KindFeasibility, KindFilter, KindScore, KindTopSet}
+	var parts []string
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%s %d", k, r.Mismatches[k]))
+	}
+	fmt.Fprintf(w, "mismatches %d in %d pods: %s\n", r.Total(), r.MismatchedPods, strings.Join(parts, ", "))
+	for i, d := range r.Diffs {
+		fmt.Fprintf(w, "%d. %s\n", i+1, d)
+	}
+	if r.Total() > len(r.Diffs) {
+		fmt.Fprintf(w, "... %d more mismatches not shown\n", r.Total()-len(r.Diffs))
+	}
+}
+
+// Compare loads s into upstream's framework and into the engine, evaluates every pending pod on
+// both and returns the mismatches. An error means the comparison could not run (the engine
+// failed a call, the framework could not be built), not that the sides differ.
+func Compare(ctx context.Context, s *Snapshot, engine Engine, maxDiffs int) (*Report, error) {
+	up, err := newUpstream(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := engine.Load(ctx, s); err != nil {
+		return nil, fmt.Errorf("%s: loading the engine: %w", s.Name, err)
+	}
+	r := NewReport(maxDiffs)
+	r.Snapshots = 1
+	for _, pod := range s.PendingPods() {
+		resp, err := engine.Evaluate(ctx, pod)
+		if err != nil {
+			return nil, fmt.Errorf("%s: engine Evaluate(%s): %w", s.Name, podKey(pod), err)
+		}
+		before := r.Total()
+		comparePod(r, s.Name, podKey(pod), up.nodes, up.evaluate(ctx, pod), engineVerdict(resp))
+		r.Pods++
+		if r.Total() > before {
+			r.MismatchedPods++
+		}
+	}
+	return r, nil
+}
+
+func comparePod(r *Report, snap, pod string, nodes []string, u, e *PodVerdict) {
+	diff := func(kind, node, up, en string) {
+		r.add(Diff{Snapshot: snap, Pod: pod, Node: node, Kind: kind, Upstream: up, Engine: en})
+	}
+	if u.Error != "" {
+		diff(KindError, "", "cycle error: "+u.Error, fmt.Sprintf("%d node verdicts", len(e.Nodes)))
+		return
+	}
+	if u.PreFilterPlugin != "" || u.PreFilterMessage != "" {
+		r.PreFilterRejected++
+	}
+	if u.PreFilterPlugin != "" || u.PreFilterMessage != "" || e.PreFilterPlugin != "" || e.PreFilterMessage != "" {
+		if u.PreFilterPlugin != e.PreFilterPlugin || u.PreFilterMessage != e.PreFilterMessage {
+			diff(KindPreFilter, "", fmt.Sprintf("prefilter rejection plugin=%q message=%q", u.PreFilterPlugin, u.PreFilterMessage),
+				fmt.Sprintf("prefilter rejection plugin=%q message=%q (%d node verdicts)", e.PreFilterPlugin, e.PreFilterMessage, len(e.Nodes)))
+		}
+		return
+	}
+	for name := range e.Nodes {
+		if _, ok := u.Nodes[name]; !ok {
+			diff(KindFeasibility, name, "no such node", "a verdict for it")
+		}
+	}
+	upTop, enTop := topSet(u), topSet(e)
+	for _, name := range nodes {
+		uv, ev := u.Nodes[name], e.Nodes[name]
+		r.NodeChecks++
+		if ev == nil {
+			diff(KindFeasibility, name, uv.String(), "no verdict for the node")
+			continue
+		}
+		uFeasible, eFeasible := uv.Code == "Success", ev.Code == "Success"
+		if !uFeasible {
+			r.Infeasible[uv.Plugin]++
+		}
+		switch {
+		case uFeasible != eFeasible:
+			diff(KindFeasibility, name, uv.String(), ev.String())
+		case !uFeasible:
+			if uv.Code != ev.Code || uv.Plugin != ev.Plugin || !sameReasons(uv.Reasons, ev.Reasons) {
+				diff(KindFilter, name, uv.String(), ev.String())
+			}
+		default:
+			r.FeasibleChecks++
+			if uv.Score != ev.Score {
+				diff(KindScore, name, uv.String(), ev.String())
+			}
+		}
+	}
+	if !slices.Equal(upTop, enTop) {
+		diff(KindTopSet, "", fmt.Sprintf("top nodes %v", upTop), fmt.Sprintf("top nodes %v", enTop))
+	}
+}
+
+// topSet is the sorted names of the feasible nodes with the highest total.
+func topSet(v *PodVerdict) []string {
+	var best int64
+	var out []string
+	for name, n := range v.Nodes {
+		if n.Code != "Success" {
+			continue
+		}
+		switch {
+		case out == nil || n.Score > best:
+			best, out = n.Score, []string{name}
+		case n.Score == best:
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (n *NodeVerdict) String() string {
+	if n == nil {
+		return "<none>"
+	}
+	if n.Code == "Success" {
+		var names []string
+		for k := range n.Scores {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, k := range names {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, n.Scores[k]))
+		}
+		return fmt.Sprintf("feasible, total %d (%s)", n.Score, strings.Join(parts, " "))
+	}
+	return fmt.Sprintf("%s plugin=%q reasons=%q", n.Code, n.Plugin, n.Reasons)
+}
+
+// sameReasons compares reasons as multisets: upstream's NodeResourcesFit lists insufficient
+// extended and hugepages resources in map order, so their order varies from run to run (the
+// FitError text sorts them).
+func sameReasons(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

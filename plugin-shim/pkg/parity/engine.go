@@ -1,0 +1,231 @@
+package parity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	v1 "k8s.io/api/core/v1"
+
+	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
+	"sextant.io/plugin-shim/pkg/engineclient"
+)
+
+// Engine is the engine side of a comparison: Load replaces the engine's whole state with a
+// snapshot, Evaluate runs its cycle for one pod against it.
+type Engine interface {
+	Load(ctx context.Context, s *Snapshot) error
+	Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error)
+}
+
+// GRPCEngine talks to a `sextant serve` over the sextant.v1 API: one Sync stream, a full snapshot
+// per Load (built with engineclient's converters, in the order the production shim sends it),
+// and Evaluate calls that name the snapshot's sequence and epoch.
+type GRPCEngine struct {
+	conn     *grpc.ClientConn
+	rpc      sextantv1.EngineClient
+	stream   sextantv1.Engine_SyncClient
+	cancel   context.CancelFunc
+	sequence uint64
+	epoch    string
+	Timeout  time.Duration
+}
+
+// DialEngine connects to address (unix:///path or host:port).
+func DialEngine(address string) (*GRPCEngine, error) {
+	conn, err := grpc.NewClient(address,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
+	if err != nil {
+		return nil, err
+	}
+	return &GRPCEngine{conn: conn, rpc: sextantv1.NewEngineClient(conn), Timeout: 60 * time.Second}, nil
+}
+
+// Close ends the stream and the connection.
+func (e *GRPCEngine) Close() error {
+	if e.stream != nil {
+		_ = e.stream.CloseSend()
+		e.cancel()
+	}
+	return e.conn.Close()
+}
+
+// SnapshotChanges converts a snapshot as the shim's full snapshot does: nodes, non-terminal pods,
+// priority classes, PDBs, each sorted by key.
+func SnapshotChanges(s *Snapshot) ([]*sextantv1.Change, error) {
+	var out []*sextantv1.Change
+	nodes := append([]*v1.Node(nil), s.Nodes...)
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	for _, n := range nodes {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertNode{UpsertNode: engineclient.NodeToProto(n)}})
+	}
+	pods := append([]*v1.Pod(nil), s.Pods...)
+	sort.Slice(pods, func(i, j int) bool { return podKey(pods[i]) < podKey(pods[j]) })
+	for _, p := range pods {
+		if !engineclient.IsTerminal(p) {
+			out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPod{UpsertPod: engineclient.PodToProto(p)}})
+		}
+	}
+	for _, pc := range s.PriorityClasses {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPriorityClass{UpsertPriorityClass: engineclient.PriorityClassToProto(pc)}})
+	}
+	for _, pdb := range s.PDBs {
+		c, err := engineclient.PodDisruptionBudgetToProto(pdb)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPodDisruptionBudget{UpsertPodDisruptionBudget: c}})
+	}
+	return out, nil
+}
+
+// Load implements Engine.
+func (e *GRPCEngine) Load(ctx context.Context, s *Snapshot) error {
+	changes, err := SnapshotChanges(s)
+	if err != nil {
+		return err
+	}
+	if e.stream == nil {
+		sctx, cancel := context.WithCancel(context.Background())
+		stream, err := e.rpc.Sync(sctx)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("opening Sync: %w", err)
+		}
+		e.stream, e.cancel = stream, cancel
+	}
+	e.sequence++
+	req := &sextantv1.SyncRequest{Message: &sextantv1.SyncRequest_Full{Full: &sextantv1.FullSnapshot{Sequence: e.sequence, Objects: changes}}}
+	if err := e.stream.Send(req); err != nil {
+		return fmt.Errorf("sending the snapshot: %w", err)
+	}
+	resp, err := e.stream.Recv()
+	if err != nil {
+		return fmt.Errorf("snapshot answer: %w", err)
+	}
+	if resp.ResyncRequired || resp.AppliedSequence != e.sequence {
+		return fmt.Errorf("snapshot %d answered with applied %d, resync_required %v", e.sequence, resp.AppliedSequence, resp.ResyncRequired)
+	}
+	e.epoch = resp.Epoch
+	return nil
+}
+
+// Evaluate implements Engine.
+func (e *GRPCEngine) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.Timeout)
+	defer cancel()
+	return e.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{Pod: engineclient.PodToProto(pod), MinSequence: e.sequence, Epoch: e.epoch})
+}
+
+// StartEngine runs `binary serve --listen unix://<tmp>/e.sock` and returns its address and a stop
+// function (interrupt, wait, remove the directory). The engine's output goes to logPath's file in
+// the temporary directory, returned by stop when the engine failed.
+func StartEngine(binary string) (address string, stop func() error, err error) {
+	dir, err := os.MkdirTemp("", "sextant-parity-")
+	if err != nil {
+		return "", nil, err
+	}
+	socket := filepath.Join(dir, "e.sock")
+	logFile, err := os.Create(filepath.Join(dir, "engine.log"))
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(binary, "serve", "--listen", "unix://"+socket)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("starting %s: %w", binary, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop = func() error {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logFile.Close()
+		return os.RemoveAll(dir)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(socket); err == nil {
+			return "unix://" + socket, stop, nil
+		}
+		select {
+		case err := <-exited:
+			logFile.Close()
+			out, _ := os.ReadFile(filepath.Join(dir, "engine.log"))
+			os.RemoveAll(dir)
+			return "", nil, fmt.Errorf("%s serve exited (%v): %s", binary, err, strings.TrimSpace(string(out)))
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", nil, errors.New("the engine did not create its socket within 20s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// engineVerdict turns an EvaluateResponse into a PodVerdict.
+func engineVerdict(resp *sextantv1.EvaluateResponse) *PodVerdict {
+	out := &PodVerdict{Nodes: map[string]*NodeVerdict{}}
+	if resp.PrefilterPlugin != "" || resp.PrefilterMessage != "" {
+		out.PreFilterPlugin, out.PreFilterMessage = resp.PrefilterPlugin, resp.PrefilterMessage
+		return out
+	}
+	for _, n := range resp.Nodes {
+		nv := &NodeVerdict{Plugin: n.Plugin}
+		switch n.Code {
+		case sextantv1.FilterCode_SUCCESS:
+			nv.Code = "Success"
+			nv.Score, nv.Scored = n.Score, true
+			nv.Scores = map[string]int64{}
+			for i, s := range n.PluginScores {
+				if i < len(resp.ScorePlugins) {
+					// The engine reports normalised scores; weigh them as upstream's Scores are.
+					nv.Scores[resp.ScorePlugins[i]] = s * pluginWeight(resp.ScorePlugins[i])
+				}
+			}
+		case sextantv1.FilterCode_UNSCHEDULABLE:
+			nv.Code = "Unschedulable"
+		case sextantv1.FilterCode_UNSCHEDULABLE_AND_UNRESOLVABLE:
+			nv.Code = "UnschedulableAndUnresolvable"
+		default:
+			nv.Code = n.Code.String()
+		}
+		for _, id := range n.ReasonIds {
+			if int(id) < len(resp.Reasons) {
+				nv.Reasons = append(nv.Reasons, resp.Reasons[id])
+			} else {
+				nv.Reasons = append(nv.Reasons, fmt.Sprintf("<reason id %d out of range>", id))
+			}
+		}
+		out.Nodes[n.Node] = nv
+	}
+	return out
+}
+
+func podKey(p *v1.Pod) string { return p.Namespace + "/" + p.Name }
+
+func pluginWeight(name string) int64 {
+	for _, p := range ProfilePlugins {
+		if p.Name == name && p.Weight > 0 {
+			return int64(p.Weight)
+		}
+	}
+	return 1
+}

@@ -1,0 +1,191 @@
+// Package parity checks the claim "same feasibility, same scores as upstream": it runs upstream
+// kube-scheduler's framework (k8s.io/kubernetes v1.37.2, the plugins the engine implements, with
+// their default weights and args) and the Sextant engine on the same snapshot, and compares, for
+// every pending pod and every node, the filter verdict (code, failing plugin, reasons) and, for
+// feasible nodes, the total weighted score. Ties and sampling differ by design (docs/parity.md),
+// so the chosen node is never compared: the set of top-scoring nodes is.
+package parity
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config/latest"
+	"k8s.io/kubernetes/pkg/scheduler/backend/cache"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins"
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/names"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
+	"k8s.io/kubernetes/pkg/scheduler/metrics"
+	"k8s.io/utils/ptr"
+)
+
+var registerMetrics sync.Once
+
+// ProfilePlugins are the plugins the engine implements, in upstream's default order, with
+// upstream's default score weights (0: no Score extension).
+var ProfilePlugins = []config.Plugin{
+	{Name: names.PrioritySort},
+	{Name: names.NodeName},
+	{Name: names.NodeUnschedulable},
+	{Name: names.TaintToleration, Weight: 3},
+	{Name: names.NodeAffinity, Weight: 2},
+	{Name: names.NodeResourcesFit, Weight: 1},
+	{Name: names.NodeResourcesBalancedAllocation, Weight: 1},
+	{Name: names.DefaultBinder},
+}
+
+// upstreamProfile is upstream's default profile (defaulted plugin args) restricted to
+// ProfilePlugins, scoring every feasible node.
+func upstreamProfile() (*config.KubeSchedulerProfile, error) {
+	cfg, err := latest.Default()
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Profiles) != 1 {
+		return nil, fmt.Errorf("default configuration has %d profiles", len(cfg.Profiles))
+	}
+	profile := cfg.Profiles[0]
+	profile.PercentageOfNodesToScore = ptr.To[int32](100)
+	profile.Plugins = &config.Plugins{MultiPoint: config.PluginSet{Enabled: ProfilePlugins}}
+	return &profile, nil
+}
+
+// NodeVerdict is one side's answer for one node.
+type NodeVerdict struct {
+	Code    string // Success, Unschedulable, UnschedulableAndUnresolvable, Error
+	Plugin  string // failing filter; empty when feasible
+	Reasons []string
+	Score   int64            // total weighted score; feasible nodes only
+	Scores  map[string]int64 // per plugin, as the side reports them (diagnostics only)
+	Scored  bool
+}
+
+// PodVerdict is one side's answer for one pod.
+type PodVerdict struct {
+	PreFilterPlugin  string // a PreFilter rejected the pod
+	PreFilterMessage string
+	Error            string // the cycle failed with an error (not a rejection)
+	Nodes            map[string]*NodeVerdict
+}
+
+// upstream runs upstream's framework on one snapshot.
+type upstream struct {
+	fw    framework.Framework
+	snap  *cache.Snapshot
+	nodes []string
+}
+
+func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
+	registerMetrics.Do(metrics.Register)
+	profile, err := upstreamProfile()
+	if err != nil {
+		return nil, err
+	}
+	var bound []*v1.Pod
+	for _, p := range s.Pods {
+		if p.Spec.NodeName != "" && !isTerminal(p) {
+			bound = append(bound, p)
+		}
+	}
+	snap := cache.NewSnapshot(bound, s.Nodes)
+	cs := fake.NewClientset()
+	fw, err := frameworkruntime.NewFramework(ctx, plugins.NewInTreeRegistry(), profile,
+		frameworkruntime.WithClientSet(cs),
+		frameworkruntime.WithInformerFactory(informers.NewSharedInformerFactory(cs, 0)),
+		frameworkruntime.WithSnapshotSharedLister(snap))
+	if err != nil {
+		return nil, fmt.Errorf("building upstream's framework: %w", err)
+	}
+	u := &upstream{fw: fw, snap: snap}
+	for _, n := range s.Nodes {
+		u.nodes = append(u.nodes, n.Name)
+	}
+	return u, nil
+}
+
+func codeName(st *fwk.Status) string {
+	if st.IsSuccess() {
+		return "Success"
+	}
+	switch st.Code() {
+	case fwk.Unschedulable:
+		return "Unschedulable"
+	case fwk.UnschedulableAndUnresolvable:
+		return "UnschedulableAndUnresolvable"
+	}
+	return st.Code().String()
+}
+
+// evaluate runs PreFilter, Filter on every node (or on the PreFilterResult's nodes, the others
+// getting upstream's absent-node status), PreScore and Score on the feasible nodes (even when
+// only one is feasible: the engine reports its scores too).
+func (u *upstream) evaluate(ctx context.Context, pod *v1.Pod) *PodVerdict {
+	out := &PodVerdict{Nodes: map[string]*NodeVerdict{}}
+	state := framework.NewCycleState()
+	preRes, st, unscheduled := u.fw.RunPreFilterPlugins(ctx, state, pod)
+	if !st.IsSuccess() {
+		if !st.IsRejected() {
+			out.Error = st.AsError().Error()
+			return out
+		}
+		out.PreFilterPlugin, out.PreFilterMessage = st.Plugin(), st.Message()
+		return out
+	}
+	var feasible []fwk.NodeInfo
+	for _, name := range u.nodes {
+		ni, err := u.snap.NodeInfos().Get(name)
+		if err != nil {
+			out.Error = err.Error()
+			return out
+		}
+		if !preRes.AllNodes() && !preRes.NodeNames.Has(name) {
+			absent := fwk.NewStatus(fwk.UnschedulableAndUnresolvable, fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(unscheduled)))
+			out.Nodes[name] = &NodeVerdict{Code: codeName(absent), Plugin: absent.Plugin(), Reasons: absent.Reasons()}
+			continue
+		}
+		st := u.fw.RunFilterPlugins(ctx, state, pod, ni)
+		if st.IsSuccess() {
+			feasible = append(feasible, ni)
+			out.Nodes[name] = &NodeVerdict{Code: codeName(st)}
+			continue
+		}
+		if !st.IsRejected() {
+			out.Error = fmt.Sprintf("filter on %s: %v", name, st.AsError())
+			return out
+		}
+		out.Nodes[name] = &NodeVerdict{Code: codeName(st), Plugin: st.Plugin(), Reasons: st.Reasons()}
+	}
+	if len(feasible) == 0 {
+		return out
+	}
+	if st := u.fw.RunPreScorePlugins(ctx, state, pod, feasible); !st.IsSuccess() {
+		out.Error = "PreScore: " + st.AsError().Error()
+		return out
+	}
+	scores, st := u.fw.RunScorePlugins(ctx, state, pod, feasible)
+	if !st.IsSuccess() {
+		out.Error = "Score: " + st.AsError().Error()
+		return out
+	}
+	for _, s := range scores {
+		nv := out.Nodes[s.Name]
+		nv.Score, nv.Scored = s.TotalScore, true
+		nv.Scores = map[string]int64{}
+		for _, ps := range s.Scores {
+			nv.Scores[ps.Name] = ps.Score
+		}
+	}
+	return out
+}
+
+func isTerminal(p *v1.Pod) bool {
+	return p.Status.Phase == v1.PodSucceeded || p.Status.Phase == v1.PodFailed
+}
