@@ -4,6 +4,7 @@
 //
 //	sextant-parity [--engine PATH_TO_sextant | --address unix:///sock] SNAPSHOT.json...
 //	sextant-parity --seeds 200 [--first-seed 1]     # generated snapshots instead of files
+//	sextant-parity --speed --nodes 1000,5000,15000  # per-pod time, upstream vs engine over gRPC
 //
 // A snapshot is a kubectl List: `kubectl get nodes,pods,priorityclasses,pdb -A -o json`. It
 // prints a short report and exits 1 on any mismatch, 2 when the comparison cannot run.
@@ -16,6 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"sextant.io/plugin-shim/pkg/parity"
 )
@@ -32,12 +35,15 @@ func run() int {
 	firstSeed := flag.Uint64("first-seed", 1, "the first generated seed")
 	noPodLevel := flag.Bool("no-pod-level-resources", false, "generate no pods with spec.resources")
 	dump := flag.String("dump", "", "directory to write each mismatching generated snapshot to, as a List")
+	speed := flag.Bool("speed", false, "time upstream's cycle and the engine's Evaluate per pending pod on generated snapshots of --nodes nodes")
+	speedNodes := flag.String("nodes", "1000,5000,15000", "with --speed: comma-separated node counts")
+	speedPods := flag.Int("pods", 50, "with --speed: pending pods per snapshot")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--engine PATH | --address ADDR] [--seeds N] SNAPSHOT.json...\n", filepath.Base(os.Args[0]))
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() == 0 && *seeds == 0 {
+	if flag.NArg() == 0 && *seeds == 0 && !*speed {
 		flag.Usage()
 		return 2
 	}
@@ -71,6 +77,9 @@ func run() int {
 	defer engine.Close()
 
 	ctx := context.Background()
+	if *speed {
+		return runSpeed(ctx, engine, *speedNodes, *speedPods)
+	}
 	total := parity.NewReport(*maxDiffs)
 	compare := func(s *parity.Snapshot) bool {
 		r, err := parity.Compare(ctx, s, engine, *maxDiffs)
@@ -120,5 +129,26 @@ func run() int {
 	if total.Total() > 0 {
 		return 1
 	}
+	return 0
+}
+
+// runSpeed prints the speed table for each node count in nodes (comma-separated).
+func runSpeed(ctx context.Context, engine *parity.GRPCEngine, nodes string, pods int) int {
+	var rows []parity.SpeedRow
+	for _, f := range strings.Split(nodes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "sextant-parity: --nodes: bad count %q\n", f)
+			return 2
+		}
+		row, err := parity.Speed(ctx, parity.GenerateSpeed(parity.SpeedOptions{Nodes: n, PendingPods: pods}), engine)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
+			return 2
+		}
+		rows = append(rows, row)
+		parity.WriteSpeedTable(os.Stderr, []parity.SpeedRow{row}) // progress
+	}
+	parity.WriteSpeedTable(os.Stdout, rows)
 	return 0
 }
