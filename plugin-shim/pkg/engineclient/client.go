@@ -99,6 +99,9 @@ type GRPCClient struct {
 
 	queue    changeQueue
 	resyncCh chan struct{}
+	// resyncEpoch is set with a resync asked for because the engine answered another epoch; it
+	// labels the resyncs metric.
+	resyncEpoch atomic.Bool
 	// lastSent is the sequence of the last message written to the Sync stream.
 	lastSent atomic.Uint64
 
@@ -158,6 +161,7 @@ func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logg
 		toForget: map[string]forgetRef{},
 	}
 	c.queue.notify = make(chan struct{}, 1)
+	RegisterMetrics()
 	if err := c.registerInformers(factory); err != nil {
 		conn.Close()
 		return nil, err
@@ -176,12 +180,14 @@ func (c *GRPCClient) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.Eval
 	minSequence := c.lastSent.Load()
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	start := time.Now()
 	resp, err := c.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{Pod: PodToProto(pod), MinSequence: minSequence, Epoch: epoch})
+	observeRequest(methodEvaluate, start, err)
 	if err != nil {
 		return nil, c.callError("Evaluate", err)
 	}
 	if resp.Epoch != epoch {
-		c.RequestResync()
+		c.requestEpochResync()
 		return nil, fmt.Errorf("%w: Evaluate answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
 	}
 	if resp.AppliedSequence < minSequence {
@@ -239,6 +245,20 @@ func (c *GRPCClient) RequestResync() {
 	}
 }
 
+// requestEpochResync is RequestResync for an answer from another epoch.
+func (c *GRPCClient) requestEpochResync() {
+	c.resyncEpoch.Store(true)
+	c.RequestResync()
+}
+
+// takeResyncReason is the reason for the resync asked for on resyncCh, for the metric.
+func (c *GRPCClient) takeResyncReason() string {
+	if c.resyncEpoch.Swap(false) {
+		return ResyncEpochChanged
+	}
+	return ResyncRequested
+}
+
 // Synced reports whether the engine has acknowledged a snapshot on the current stream, and
 // returns the epoch and the last sequence sent.
 func (c *GRPCClient) Synced() (bool, string, uint64) {
@@ -256,12 +276,14 @@ func (c *GRPCClient) retryForget(key, namespace, name string) {
 func (c *GRPCClient) assumeRPC(ctx context.Context, pod *v1.Pod, node, epoch string) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	start := time.Now()
 	resp, err := c.rpc.Assume(ctx, &sextantv1.AssumeRequest{Pod: PodToProto(pod), Node: node, Epoch: epoch})
+	observeRequest(methodAssume, start, err)
 	if err != nil {
 		return c.callError("Assume", err)
 	}
 	if resp.Epoch != epoch {
-		c.RequestResync()
+		c.requestEpochResync()
 		return fmt.Errorf("%w: Assume answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
 	}
 	return nil
@@ -270,10 +292,13 @@ func (c *GRPCClient) assumeRPC(ctx context.Context, pod *v1.Pod, node, epoch str
 func (c *GRPCClient) forgetRPC(ctx context.Context, namespace, name, epoch string) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	start := time.Now()
 	_, err := c.rpc.Forget(ctx, &sextantv1.ForgetRequest{Namespace: namespace, Name: name, Epoch: epoch})
 	if status.Code(err) == codes.NotFound {
-		return nil // the engine already dropped it (bound, deleted, or never assumed)
+		observeRequest(methodForget, start, nil) // not an error for the shim
+		return nil                               // the engine already dropped it (bound, deleted, or never assumed)
 	}
+	observeRequest(methodForget, start, err)
 	if err != nil {
 		return c.callError("Forget", err)
 	}
@@ -289,7 +314,7 @@ func (c *GRPCClient) callError(method string, err error) error {
 	case codes.DeadlineExceeded:
 		return fmt.Errorf("%w: %s at %s took longer than %v", ErrTimeout, method, c.opts.Address, c.opts.Timeout)
 	case codes.FailedPrecondition:
-		c.RequestResync()
+		c.requestEpochResync()
 		return fmt.Errorf("%w: %s: %s", ErrEpochChanged, method, st.Message())
 	case codes.Canceled:
 		return fmt.Errorf("%w: %s at %s canceled: %s", ErrUnavailable, method, c.opts.Address, st.Message())

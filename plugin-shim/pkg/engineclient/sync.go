@@ -63,12 +63,13 @@ func (c *GRPCClient) runStream(ctx context.Context) (synced bool, err error) {
 	defer cancel()
 	stream, err := c.rpc.Sync(streamCtx)
 	if err != nil {
+		RequestErrors.WithLabelValues(methodSync, errorCode(err).String()).Inc()
 		return false, c.callError("Sync", err)
 	}
 	s := &syncStream{c: c, parent: ctx, ctx: streamCtx, stream: stream, cancel: cancel, responses: make(chan recvResult, 1)}
 	go s.receive(streamCtx)
 
-	if err := s.sendFull(); err != nil {
+	if err := s.sendFull(ResyncConnect); err != nil {
 		return false, err
 	}
 	for {
@@ -89,7 +90,7 @@ func (c *GRPCClient) runStream(ctx context.Context) (synced bool, err error) {
 			return true, fmt.Errorf("%w: unsolicited SyncResponse %v", ErrEngine, r.resp)
 		case <-c.resyncCh:
 			c.logger.V(2).Info("Resync requested; sending a full snapshot")
-			if err := s.sendFull(); err != nil {
+			if err := s.sendFull(c.takeResyncReason()); err != nil {
 				return true, err
 			}
 		case <-c.queue.notify:
@@ -129,6 +130,7 @@ func (s *syncStream) receive(ctx context.Context) {
 func (s *syncStream) roundTrip(req *sextantv1.SyncRequest, sequence uint64, timeout time.Duration) (*sextantv1.SyncResponse, error) {
 	timer := time.AfterFunc(timeout, s.cancel)
 	defer timer.Stop()
+	start := time.Now()
 	sendErr := s.stream.Send(req)
 	if sendErr == nil {
 		s.c.lastSent.Store(sequence)
@@ -137,13 +139,18 @@ func (s *syncStream) roundTrip(req *sextantv1.SyncRequest, sequence uint64, time
 	select {
 	case r := <-s.responses:
 		if r.err != nil {
+			observeRequest(methodSync, start, r.err)
 			return nil, s.streamError(r.err, timeout)
 		}
 		if sendErr != nil {
+			observeRequest(methodSync, start, sendErr)
 			return nil, s.streamError(sendErr, timeout)
 		}
+		observeRequest(methodSync, start, nil)
+		AppliedSequence.Set(float64(r.resp.AppliedSequence))
 		return r.resp, nil
 	case <-s.ctx.Done():
+		observeRequest(methodSync, start, s.ctx.Err())
 		return nil, s.streamError(s.ctx.Err(), timeout)
 	}
 }
@@ -160,13 +167,15 @@ func (s *syncStream) streamError(err error, timeout time.Duration) error {
 
 // sendFull sends a full snapshot from the listers and waits for its acknowledgement. On a new
 // epoch (a restarted engine) it assumes again the pods still in flight; on the same epoch it
-// retries the Forgets that failed.
-func (s *syncStream) sendFull() error {
+// retries the Forgets that failed. reason labels the resyncs metric.
+func (s *syncStream) sendFull(reason string) error {
 	c := s.c
+	Resyncs.WithLabelValues(reason).Inc()
 	select {
 	case <-c.resyncCh: // this snapshot answers any resync asked for so far
 	default:
 	}
+	c.resyncEpoch.Store(false)
 	c.setUnsynced()
 	c.queue.reset(true)
 	objects, err := c.snapshotObjects()
@@ -216,8 +225,10 @@ func (s *syncStream) sendDelta(change *sextantv1.Change) error {
 	c.mu.RLock()
 	epoch := c.epoch
 	c.mu.RUnlock()
+	reason := ResyncRequired
 	switch {
 	case resp.Epoch != epoch:
+		reason = ResyncEpochChanged
 		c.logger.Info("Engine epoch changed; sending a full snapshot", "previousEpoch", epoch, "epoch", resp.Epoch)
 	case resp.ResyncRequired:
 		c.logger.Info("Engine asked for a resync; sending a full snapshot", "sequence", sequence, "appliedSequence", resp.AppliedSequence)
@@ -226,7 +237,7 @@ func (s *syncStream) sendDelta(change *sextantv1.Change) error {
 	default:
 		return nil
 	}
-	return s.sendFull()
+	return s.sendFull(reason)
 }
 
 // reassume re-creates on a restarted engine the assumptions of pods whose binding is still in
