@@ -22,6 +22,9 @@ namespace sextant {
 struct NodeInfo;
 struct PodRecord;
 class ResourceRegistry;
+class NodeLabelIndex;
+class PodLabelIndex;
+class AffinityTermIndex;
 
 class ClusterState {
  public:
@@ -54,6 +57,10 @@ class ClusterState {
   absl::Status RemovePriorityClass(absl::string_view name);
   absl::Status UpsertPodDisruptionBudget(const PodDisruptionBudget& pdb);
   absl::Status RemovePodDisruptionBudget(absl::string_view key);
+  // Namespaces matter only for their labels (pod affinity namespaceSelector). InvalidArgument for
+  // a namespace without a name; NotFound when removing an unknown one.
+  absl::Status UpsertNamespace(const Namespace& ns);
+  absl::Status RemoveNamespace(absl::string_view name);
 
   // Nodes that are candidates for scheduling, in the order they were first added.
   const std::vector<uint32_t>& live_nodes() const { return live_nodes_; }
@@ -69,6 +76,16 @@ class ClusterState {
   const ResourceRegistry& resources() const { return *registry_; }
   const std::vector<PriorityClass>& priority_classes() const { return priority_classes_; }
   const std::vector<PodDisruptionBudget>& pod_disruption_budgets() const { return pdbs_; }
+  // The labels of a namespace; empty when it is unknown (as upstream's lister miss).
+  const Labels& NamespaceLabels(absl::string_view name) const;
+  // Every known namespace, in no particular order.
+  std::vector<const Namespace*> namespaces() const;
+  // Node slots ever allocated (the bound of every node index, present or not).
+  size_t node_slots() const;
+  // The incremental indexes pod affinity and topology spread read (src/state/indexes.h).
+  const NodeLabelIndex& node_labels() const;
+  const PodLabelIndex& pod_labels() const;
+  const AffinityTermIndex& affinity_terms() const;
   // Increases on every successful change.
   uint64_t generation() const { return generation_; }
 

@@ -26,12 +26,13 @@ namespace sextant {
 
 // Deleting names an object by kind and key ("namespace/name" for pods and PDBs, name otherwise).
 struct DeleteObject {
-  enum class Kind { kNode, kPod, kPriorityClass, kPodDisruptionBudget };
+  enum class Kind { kNode, kPod, kPriorityClass, kPodDisruptionBudget, kNamespace };
   Kind kind = Kind::kPod;
   std::string key;
 };
 
-using ClusterChange = std::variant<Node, Pod, PriorityClass, PodDisruptionBudget, DeleteObject>;
+using ClusterChange =
+    std::variant<Node, Pod, PriorityClass, PodDisruptionBudget, Namespace, DeleteObject>;
 
 struct EngineOptions {
   ProfileOptions profile;

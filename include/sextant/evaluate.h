@@ -54,6 +54,16 @@ struct ProfileOptions {
   int64_t node_affinity_weight = 2;
   int64_t node_resources_fit_weight = 1;
   int64_t balanced_allocation_weight = 1;
+  int64_t pod_topology_spread_weight = 2;
+  int64_t inter_pod_affinity_weight = 2;
+  // InterPodAffinityArgs.
+  int32_t hard_pod_affinity_weight = 1;  // 0..100
+  bool ignore_preferred_terms_of_existing_pods = false;
+  // PodTopologySpreadArgs: defaultingType System (hostname maxSkew 3, zone maxSkew 5,
+  // ScheduleAnyway), or List with these constraints (no labelSelector: the pod's default
+  // selector is used, Pod::default_spread_selector).
+  bool spread_system_defaulting = true;
+  std::vector<TopologySpreadConstraint> spread_default_constraints;
   // Threads that share one Evaluate (the caller's included); 0 means the hardware concurrency.
   int parallelism = 0;
   // Fewer live nodes than this are evaluated on the calling thread alone.
@@ -73,14 +83,17 @@ enum class PluginId : uint8_t {
   kNodeAffinity,
   kNodeResourcesFit,
   kNodeResourcesBalancedAllocation,
+  kPodTopologySpread,
+  kInterPodAffinity,
 };
 const char* PluginName(PluginId plugin);
 
 // The score plugins, in the order NodeVerdict::plugin_scores holds them.
-inline constexpr int kNumScorePlugins = 4;
+inline constexpr int kNumScorePlugins = 6;
 inline constexpr PluginId kScorePlugins[kNumScorePlugins] = {
-    PluginId::kTaintToleration, PluginId::kNodeAffinity, PluginId::kNodeResourcesFit,
-    PluginId::kNodeResourcesBalancedAllocation};
+    PluginId::kTaintToleration,  PluginId::kNodeAffinity,
+    PluginId::kNodeResourcesFit, PluginId::kNodeResourcesBalancedAllocation,
+    PluginId::kPodTopologySpread, PluginId::kInterPodAffinity};
 
 struct NodeVerdict {
   uint32_t node = 0;  // index into ClusterState::node()
@@ -91,8 +104,10 @@ struct NodeVerdict {
   // NodeResourcesFit failures: bit 0 pods, 1 cpu, 2 memory, 3 ephemeral-storage,
   // 4+i the pod's i-th scalar resource (Evaluation::scalar_resource_names).
   uint64_t fit_mask = 0;
+  // Which of the failing plugin's reasons (PodTopologySpreadReason, InterPodAffinityReason).
+  uint8_t reason = 0;
   // Feasible nodes only: normalised score of each score plugin (before weights), and the total.
-  int32_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0};
+  int32_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0, 0, 0};
   int64_t score = 0;
 };
 

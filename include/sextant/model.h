@@ -174,6 +174,12 @@ struct Pod {
   std::vector<Toleration> tolerations;
   std::vector<TopologySpreadConstraint> topology_spread_constraints;
 
+  // Scheduling context, not a pod field: the selector PodTopologySpread's default constraints
+  // count with (upstream helper.DefaultSelector over the pod's Services and controller), computed
+  // by whoever knows those objects (the shim). Read only for the pod being scheduled; absent or
+  // empty gives the pod no default constraints.
+  std::optional<LabelSelector> default_spread_selector;
+
   // status
   std::string phase;  // Pending, Running, Succeeded, Failed, Unknown
   std::optional<int64_t> start_unix_nanos;
@@ -199,6 +205,14 @@ struct Node {
   ResourceList capacity;
   ResourceList allocatable;
   int64_t creation_unix_nanos = 0;
+};
+
+// ---- Namespaces ----
+
+// Only the labels matter to scheduling: pod affinity terms select namespaces by them.
+struct Namespace {
+  std::string name;
+  Labels labels;
 };
 
 // ---- Policy objects ----

@@ -19,6 +19,7 @@ struct Snapshot {
   std::vector<Pod> pods;  // with spec.nodeName: running; without: pending
   std::vector<PriorityClass> priority_classes;
   std::vector<PodDisruptionBudget> pod_disruption_budgets;
+  std::vector<Namespace> namespaces;  // optional: their labels serve pod affinity namespaceSelectors
 };
 
 // Parses a snapshot from JSON text. Errors are InvalidArgument and read like

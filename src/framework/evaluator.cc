@@ -1,6 +1,7 @@
 // The scheduling cycle of the default profile over every node: PreFilter, Filter (first failing
 // plugin wins, in upstream order NodeName, NodeUnschedulable, TaintToleration, NodeAffinity,
-// NodeResourcesFit), PreScore, Score, NormalizeScore, weights, and selection.
+// NodeResourcesFit, PodTopologySpread, InterPodAffinity), PreScore, Score, NormalizeScore,
+// weights, and selection.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -12,11 +13,13 @@
 #include "framework/parallel.h"
 #include "model/selectors.h"
 #include "plugins/helper.h"
+#include "plugins/inter_pod_affinity.h"
 #include "plugins/node_affinity.h"
 #include "plugins/node_name.h"
 #include "plugins/node_resources_balanced_allocation.h"
 #include "plugins/node_resources_fit.h"
 #include "plugins/node_unschedulable.h"
+#include "plugins/pod_topology_spread.h"
 #include "plugins/taint_toleration.h"
 #include "sextant/evaluate.h"
 #include "sextant/pod_resources.h"
@@ -42,9 +45,17 @@ struct CycleState {
   ResourceAllocationPreScoreState fit_score;
   ResourceAllocationPreScoreState balanced_score;
   bool balanced_skip = false;
+  PodTopologySpreadPreFilterState spread;
+  InterPodAffinityPreFilterState pod_affinity;
+  InterPodAffinityPreScoreState pod_affinity_score;
 };
 
-void FilterNode(const CycleState& cycle, const NodeInfo& node, NodeVerdict& v) {
+PodTopologySpreadArgs SpreadArgs(const ProfileOptions& options) {
+  return PodTopologySpreadArgs{options.spread_system_defaulting, options.spread_default_constraints};
+}
+
+void FilterNode(const CycleState& cycle, const ClusterState& state, uint32_t index,
+                const NodeInfo& node, NodeVerdict& v) {
   auto fail = [&](PluginId plugin, FilterCode code) {
     v.plugin = plugin;
     v.code = code;
@@ -67,14 +78,31 @@ void FilterNode(const CycleState& cycle, const NodeInfo& node, NodeVerdict& v) {
     v.fit_mask = fit.mask;
     return fail(PluginId::kNodeResourcesFit, fit.code);
   }
+  if (!cycle.spread.skip) {
+    PodTopologySpreadFilterResult r = PodTopologySpreadFilter(cycle.spread, state, index);
+    if (r.code != FilterCode::kSuccess) {
+      v.reason = static_cast<uint8_t>(r.reason);
+      return fail(PluginId::kPodTopologySpread, r.code);
+    }
+  }
+  if (!cycle.pod_affinity.skip) {
+    InterPodAffinityFilterResult r = InterPodAffinityFilter(cycle.pod_affinity, state, index);
+    if (r.code != FilterCode::kSuccess) {
+      v.reason = static_cast<uint8_t>(r.reason);
+      return fail(PluginId::kInterPodAffinity, r.code);
+    }
+  }
 }
 
-void ScoreNode(const CycleState& cycle, const ProfileOptions& options, const NodeInfo& node,
-               NodeVerdict& v) {
+// The raw scores that need nothing but the node; PodTopologySpread's needs the feasible set and
+// is computed after the pass. InterPodAffinity's raw score is kept in int64 until normalised.
+int64_t ScoreNode(const CycleState& cycle, const ProfileOptions& options, const ClusterState& state,
+                  uint32_t index, const NodeInfo& node, NodeVerdict& v) {
   v.plugin_scores[0] = TaintTolerationScore(cycle.taint_toleration, node);
   v.plugin_scores[1] = NodeAffinityScore(cycle.node_affinity_score, node);
   v.plugin_scores[2] = NodeResourcesFitScore(cycle.fit_score, options.fit_scoring, node);
   v.plugin_scores[3] = cycle.balanced_skip ? 0 : BalancedAllocationScore(cycle.balanced_score, node);
+  return InterPodAffinityScore(cycle.pod_affinity_score, state, index);
 }
 
 std::string ResourceSpecPath(const std::string& prefix, size_t i) {
@@ -113,6 +141,10 @@ const char* PluginName(PluginId plugin) {
       return "NodeResourcesFit";
     case PluginId::kNodeResourcesBalancedAllocation:
       return "NodeResourcesBalancedAllocation";
+    case PluginId::kPodTopologySpread:
+      return "PodTopologySpread";
+    case PluginId::kInterPodAffinity:
+      return "InterPodAffinity";
   }
   return "";
 }
@@ -177,11 +209,17 @@ absl::Status ValidateProfileOptions(const ProfileOptions& options) {
     }
   }
   for (int64_t w : {options.taint_toleration_weight, options.node_affinity_weight,
-                    options.node_resources_fit_weight, options.balanced_allocation_weight}) {
+                    options.node_resources_fit_weight, options.balanced_allocation_weight,
+                    options.pod_topology_spread_weight, options.inter_pod_affinity_weight}) {
     if (w < 0 || w > 100) {
       return absl::InvalidArgumentError("plugin weights: must be in the range [0, 100]");
     }
   }
+  if (options.hard_pod_affinity_weight < 0 || options.hard_pod_affinity_weight > 100) {
+    return absl::InvalidArgumentError(
+        "interPodAffinity.hardPodAffinityWeight: not in valid range [0-100]");
+  }
+  if (auto st = ValidatePodTopologySpreadArgs(SpreadArgs(options)); !st.ok()) return st;
   if (options.parallelism < 0) {
     return absl::InvalidArgumentError("parallelism: must not be negative");
   }
@@ -270,6 +308,12 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   cycle.balanced_score = ResourceAllocationPreScore(pod, options_.balanced_allocation_resources,
                                                     state.resources(), /*use_requested=*/true);
   cycle.balanced_skip = BalancedAllocationSkips(cycle.balanced_score);
+  cycle.spread = PodTopologySpreadPreFilter(pod, state, SpreadArgs(options_));
+  cycle.pod_affinity = InterPodAffinityPreFilter(pod, state);
+  cycle.pod_affinity_score = InterPodAffinityPreScore(
+      pod, state,
+      InterPodAffinityArgs{options_.hard_pod_affinity_weight,
+                           options_.ignore_preferred_terms_of_existing_pods});
 
   // ---- Filter and raw Score over every node ----
   // Each range also gathers what normalisation needs (feasible count, highest raw scores), so
@@ -278,7 +322,13 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
     int64_t feasible = 0;
     int64_t max_taint = 0;
     int64_t max_affinity = 0;
+    int64_t min_pod_affinity = INT64_MAX;
+    int64_t max_pod_affinity = INT64_MIN;
   };
+  // InterPodAffinity raw scores of the feasible nodes, by verdict index (int64 before
+  // normalisation).
+  std::vector<int64_t> pod_affinity_raw;
+  if (!cycle.pod_affinity_score.skip) pod_affinity_raw.resize(live.size());
   out.verdicts.resize(live.size());
   auto evaluate_range = [&](size_t begin, size_t end) {
     RangeSummary summary;
@@ -292,9 +342,14 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
         v.code = FilterCode::kUnschedulableAndUnresolvable;
         continue;
       }
-      FilterNode(cycle, node, v);
+      FilterNode(cycle, state, live[i], node, v);
       if (v.code != FilterCode::kSuccess) continue;
-      ScoreNode(cycle, options_, node, v);
+      int64_t pod_affinity = ScoreNode(cycle, options_, state, live[i], node, v);
+      if (!cycle.pod_affinity_score.skip) {
+        pod_affinity_raw[i] = pod_affinity;
+        summary.min_pod_affinity = std::min(summary.min_pod_affinity, pod_affinity);
+        summary.max_pod_affinity = std::max(summary.max_pod_affinity, pod_affinity);
+      }
       ++summary.feasible;
       summary.max_taint = std::max<int64_t>(summary.max_taint, v.plugin_scores[0]);
       summary.max_affinity = std::max<int64_t>(summary.max_affinity, v.plugin_scores[1]);
@@ -311,6 +366,8 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       total.feasible += part.feasible;
       total.max_taint = std::max(total.max_taint, part.max_taint);
       total.max_affinity = std::max(total.max_affinity, part.max_affinity);
+      total.min_pod_affinity = std::min(total.min_pod_affinity, part.min_pod_affinity);
+      total.max_pod_affinity = std::max(total.max_pod_affinity, part.max_pod_affinity);
     });
   } else {
     total = evaluate_range(0, live.size());
@@ -321,12 +378,36 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   // score; the resource scorers are already 0..100. A plugin skipped in PreScore scores 0.
   out.feasible_count = total.feasible;
   if (out.feasible_count == 0) return;
+
+  // ---- PodTopologySpread PreScore and Score: they depend on the set of feasible nodes ----
+  std::vector<uint32_t> feasible;
+  feasible.reserve(out.feasible_count);
+  for (const NodeVerdict& v : out.verdicts) {
+    if (v.code == FilterCode::kSuccess) feasible.push_back(v.node);
+  }
+  PodTopologySpreadPreScoreState spread_score =
+      PodTopologySpreadPreScore(pod, state, SpreadArgs(options_), feasible);
+  int64_t spread_min = INT64_MAX;
+  int64_t spread_max = 0;
+  if (!spread_score.skip) {
+    for (NodeVerdict& v : out.verdicts) {
+      if (v.code != FilterCode::kSuccess) continue;
+      bool ignored = false;
+      int64_t raw = PodTopologySpreadScore(spread_score, state, v.node, &ignored);
+      v.plugin_scores[4] = static_cast<int32_t>(raw);
+      if (ignored) continue;
+      spread_min = std::min(spread_min, raw);
+      spread_max = std::max(spread_max, raw);
+    }
+  }
+
   const int64_t max_taint = total.max_taint;
   const int64_t max_affinity = total.max_affinity;
   const bool normalize_affinity = cycle.node_affinity_score.preferred.has_value();
   const int64_t weights[kNumScorePlugins] = {
-      options_.taint_toleration_weight, options_.node_affinity_weight,
-      options_.node_resources_fit_weight, options_.balanced_allocation_weight};
+      options_.taint_toleration_weight,   options_.node_affinity_weight,
+      options_.node_resources_fit_weight, options_.balanced_allocation_weight,
+      options_.pod_topology_spread_weight, options_.inter_pod_affinity_weight};
   int64_t best = INT64_MIN;
   uint64_t ties = 0;
   size_t first_best = 0;
@@ -338,6 +419,16 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
     if (normalize_affinity) {
       v.plugin_scores[1] = static_cast<int32_t>(
           NormalizeScore(kMaxNodeScore, /*reverse=*/false, v.plugin_scores[1], max_affinity));
+    }
+    if (!spread_score.skip) {
+      v.plugin_scores[4] = spread_score.ignored[v.node]
+                               ? 0
+                               : static_cast<int32_t>(PodTopologySpreadNormalize(
+                                     v.plugin_scores[4], spread_min, spread_max));
+    }
+    if (!cycle.pod_affinity_score.skip) {
+      v.plugin_scores[5] = static_cast<int32_t>(InterPodAffinityNormalize(
+          pod_affinity_raw[i], total.min_pod_affinity, total.max_pod_affinity));
     }
     v.score = 0;
     for (int p = 0; p < kNumScorePlugins; ++p) v.score += v.plugin_scores[p] * weights[p];
@@ -378,6 +469,20 @@ std::vector<std::string> Evaluation::Reasons(const NodeVerdict& v) const {
       return {kTaintTolerationReason};
     case PluginId::kNodeAffinity:
       return {kNodeAffinityReason};
+    case PluginId::kPodTopologySpread:
+      return {static_cast<PodTopologySpreadReason>(v.reason) == PodTopologySpreadReason::kMissingLabel
+                  ? kSpreadMissingLabelReason
+                  : kSpreadConstraintsReason};
+    case PluginId::kInterPodAffinity:
+      switch (static_cast<InterPodAffinityReason>(v.reason)) {
+        case InterPodAffinityReason::kAffinity:
+          return {kAffinityRulesReason};
+        case InterPodAffinityReason::kAntiAffinity:
+          return {kAntiAffinityRulesReason};
+        case InterPodAffinityReason::kExistingAntiAffinity:
+          return {kExistingAntiAffinityReason};
+      }
+      return {};
     case PluginId::kNodeResourcesFit: {
       static const char* kFixed[] = {"Too many pods", "Insufficient cpu", "Insufficient memory",
                                      "Insufficient ephemeral-storage"};

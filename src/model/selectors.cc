@@ -222,4 +222,49 @@ bool LabelSelectorMatches(const LabelSelector& selector, const Labels& labels) {
   return true;
 }
 
+CompiledLabelSelector::CompiledLabelSelector(const LabelSelector& selector) {
+  nothing_ = false;
+  for (const auto& [key, value] : selector.match_labels) {
+    requirements_.push_back(
+        CompiledRequirement::ForLabels(SelectorRequirement{key, SelectorOperator::kIn, {value}}));
+  }
+  for (const auto& requirement : selector.match_expressions) {
+    requirements_.push_back(CompiledRequirement::ForLabels(requirement));
+  }
+  for (const auto& r : requirements_) {
+    // metav1.LabelSelectorAsSelector accepts only In, NotIn, Exists, DoesNotExist; an error
+    // leaves the caller with a selector that matches nothing.
+    SelectorOperator op = r.requirement().op;
+    if (!r.valid() || op == SelectorOperator::kGt || op == SelectorOperator::kLt) {
+      nothing_ = true;
+      requirements_.clear();
+      return;
+    }
+  }
+}
+
+CompiledLabelSelector CompiledLabelSelector::FromOptional(
+    const std::optional<LabelSelector>& selector) {
+  return selector ? CompiledLabelSelector(*selector) : CompiledLabelSelector();
+}
+
+bool CompiledLabelSelector::Matches(const Labels& labels) const {
+  if (nothing_) return false;
+  for (const auto& r : requirements_) {
+    if (!r.Matches(labels)) return false;
+  }
+  return true;
+}
+
+void CompiledLabelSelector::PrependMatchLabels(const Labels& labels) {
+  if (nothing_ || labels.empty()) return;
+  std::vector<CompiledRequirement> merged;
+  for (const auto& [key, value] : labels) {
+    merged.push_back(
+        CompiledRequirement::ForLabels(SelectorRequirement{key, SelectorOperator::kIn, {value}}));
+  }
+  merged.insert(merged.end(), requirements_.begin(), requirements_.end());
+  requirements_ = std::move(merged);
+}
+
 }  // namespace sextant

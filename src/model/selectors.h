@@ -4,6 +4,7 @@
 #ifndef SEXTANT_MODEL_SELECTORS_H_
 #define SEXTANT_MODEL_SELECTORS_H_
 
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -27,6 +28,7 @@ class CompiledRequirement {
   static CompiledRequirement ForFields(const SelectorRequirement& requirement);
 
   bool valid() const { return valid_; }
+  const SelectorRequirement& requirement() const { return requirement_; }
   bool Matches(const Labels& labels) const;
   // Field requirements: only metadata.name is a known node field; others read as "".
   bool MatchesFields(absl::string_view node_name) const;
@@ -80,6 +82,32 @@ class PreferredNodeAffinity {
 // metav1.LabelSelector semantics: nil selects nothing is the caller's business; an empty selector
 // selects everything; an invalid requirement selects nothing (LabelSelectorAsSelector errors).
 bool LabelSelectorMatches(const LabelSelector& selector, const Labels& labels);
+
+// A metav1.LabelSelector compiled once, as labels.Selector: Nothing() for a nil selector (and for
+// one LabelSelectorAsSelector would refuse), Everything for an empty one, otherwise the ANDed
+// requirements (matchLabels as single-value In). Matching a compiled selector does no validation.
+class CompiledLabelSelector {
+ public:
+  // Selects nothing.
+  CompiledLabelSelector() = default;
+  explicit CompiledLabelSelector(const LabelSelector& selector);
+  // nullopt (a nil selector) selects nothing.
+  static CompiledLabelSelector FromOptional(const std::optional<LabelSelector>& selector);
+
+  bool Matches(const Labels& labels) const;
+  // labels.Selector.Empty(): selects everything (no requirements). A nothing selector is not empty.
+  bool Empty() const { return !nothing_ && requirements_.empty(); }
+  bool nothing() const { return nothing_; }
+  // The requirements (matchLabels first, sorted by key, then matchExpressions in order).
+  const std::vector<CompiledRequirement>& requirements() const { return requirements_; }
+  // Adds key=value requirements in front (podtopologyspread mergeLabelSetWithSelector); a
+  // nothing selector stays nothing.
+  void PrependMatchLabels(const Labels& labels);
+
+ private:
+  bool nothing_ = true;
+  std::vector<CompiledRequirement> requirements_;
+};
 
 }  // namespace sextant
 

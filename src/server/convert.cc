@@ -416,6 +416,14 @@ absl::StatusOr<PriorityClass> DecodePriorityClass(const v1::PriorityClass& in,
   return out;
 }
 
+absl::StatusOr<Namespace> DecodeNamespace(const v1::Namespace& in, absl::string_view location) {
+  if (in.name().empty()) return Annotate(Unnamed("Namespace", location), Missing("metadata.name"));
+  Namespace out;
+  out.name = in.name();
+  out.labels.insert(in.labels().begin(), in.labels().end());
+  return out;
+}
+
 absl::Status DecodeIntOrPercent(const v1::IntOrPercent& in, absl::string_view path,
                                 IntOrPercent* out) {
   if (in.value() < 0) return FieldError(path, "must be non-negative");
@@ -473,6 +481,9 @@ absl::StatusOr<DeleteObject> DecodeDelete(const v1::ObjectRef& in, absl::string_
       out.kind = DeleteObject::Kind::kPodDisruptionBudget;
       namespaced = true;
       break;
+    case v1::ObjectRef::NAMESPACE:
+      out.kind = DeleteObject::Kind::kNamespace;
+      break;
     case v1::ObjectRef::KIND_UNSPECIFIED:
       return Annotate(who, Missing("kind"));
     default:  // a kind from a newer client
@@ -501,6 +512,8 @@ absl::StatusOr<ClusterChange> DecodeChange(const v1::Change& in, absl::string_vi
       return AsChange(DecodePriorityClass(in.upsert_priority_class(), location));
     case v1::Change::kUpsertPodDisruptionBudget:
       return AsChange(DecodePodDisruptionBudget(in.upsert_pod_disruption_budget(), location));
+    case v1::Change::kUpsertNamespace:
+      return AsChange(DecodeNamespace(in.upsert_namespace(), location));
     case v1::Change::kDelete:
       return AsChange(DecodeDelete(in.delete_(), location));
     case v1::Change::CHANGE_NOT_SET:
@@ -508,7 +521,7 @@ absl::StatusOr<ClusterChange> DecodeChange(const v1::Change& in, absl::string_vi
   }
   return FieldError(location.empty() ? "change" : location,
                     "no object set (upsert_node, upsert_pod, upsert_priority_class, "
-                    "upsert_pod_disruption_budget or delete)");
+                    "upsert_pod_disruption_budget, upsert_namespace or delete)");
 }
 
 // ---- Encoding helpers ----
@@ -609,6 +622,17 @@ void EncodeContainerStatus(const ContainerStatus& in, v1::ContainerStatus* out) 
 
 absl::StatusOr<Node> FromProto(const v1::Node& node) { return DecodeNode(node, ""); }
 absl::StatusOr<Pod> FromProto(const v1::Pod& pod) { return DecodePod(pod, ""); }
+
+absl::StatusOr<Pod> FromProto(const v1::EvaluateRequest& request) {
+  ASSIGN_OR_RETURN(Pod pod, DecodePod(request.pod(), ""));
+  if (request.has_default_spread_selector()) {
+    RETURN_IF_ERROR(Annotate(absl::StrCat("Pod ", Quote(pod.Key())),
+                             DecodeLabelSelector(request.default_spread_selector(),
+                                                 "defaultSpreadSelector",
+                                                 &pod.default_spread_selector.emplace())));
+  }
+  return pod;
+}
 absl::StatusOr<PriorityClass> FromProto(const v1::PriorityClass& priority_class) {
   return DecodePriorityClass(priority_class, "");
 }
@@ -837,6 +861,9 @@ void ToProto(const DeleteObject& in, v1::ObjectRef* out) {
       out->set_kind(v1::ObjectRef::POD_DISRUPTION_BUDGET);
       namespaced = true;
       break;
+    case DeleteObject::Kind::kNamespace:
+      out->set_kind(v1::ObjectRef::NAMESPACE);
+      break;
   }
   const size_t slash = in.key.find('/');
   if (namespaced && slash != std::string::npos) {
@@ -856,6 +883,11 @@ void ToProto(const ClusterChange& change, v1::Change* out) {
     void operator()(const PriorityClass& pc) { ToProto(pc, out->mutable_upsert_priority_class()); }
     void operator()(const PodDisruptionBudget& pdb) {
       ToProto(pdb, out->mutable_upsert_pod_disruption_budget());
+    }
+    void operator()(const Namespace& ns) {
+      auto* encoded = out->mutable_upsert_namespace();
+      encoded->set_name(ns.name);
+      encoded->mutable_labels()->insert(ns.labels.begin(), ns.labels.end());
     }
     void operator()(const DeleteObject& del) { ToProto(del, out->mutable_delete_()); }
   };

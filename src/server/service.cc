@@ -116,7 +116,7 @@ grpc::Status EngineService::Evaluate(grpc::ServerContext* context,
   if (budget <= absl::ZeroDuration()) {
     return ToGrpcStatus(absl::DeadlineExceededError("deadline exceeded before evaluation"));
   }
-  absl::StatusOr<Pod> pod = FromProto(request->pod());
+  absl::StatusOr<Pod> pod = FromProto(*request);
   if (!pod.ok()) return ToGrpcStatus(pod.status());
   const absl::Duration wait =
       std::min(kMaxStaleWait, budget - std::min(budget / 5, kMaxReplyReserve));

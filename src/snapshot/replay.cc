@@ -46,6 +46,9 @@ absl::StatusOr<std::vector<Pod>> LoadSnapshot(const Snapshot& snapshot, ClusterS
   for (const PodDisruptionBudget& pdb : snapshot.pod_disruption_budgets) {
     if (auto s = state.UpsertPodDisruptionBudget(pdb); !s.ok()) return s;
   }
+  for (const Namespace& ns : snapshot.namespaces) {
+    if (auto s = state.UpsertNamespace(ns); !s.ok()) return s;
+  }
   for (const Node& node : snapshot.nodes) {
     if (auto s = state.UpsertNode(node); !s.ok()) return s;
   }

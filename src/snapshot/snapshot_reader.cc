@@ -542,6 +542,7 @@ constexpr KindInfo kKinds[] = {
     {"Pod", "", "v1", true},
     {"PriorityClass", "scheduling.k8s.io", "scheduling.k8s.io/v1", false},
     {"PodDisruptionBudget", "policy", "policy/v1", true},
+    {"Namespace", "", "v1", false},
 };
 
 const KindInfo* FindKind(absl::string_view kind) {
@@ -616,6 +617,12 @@ class SnapshotBuilder {
     if (info.kind == "PriorityClass") {
       return ParsePriorityClass(object, std::move(meta),
                                 &snapshot_.priority_classes.emplace_back());
+    }
+    if (info.kind == "Namespace") {
+      Namespace& ns = snapshot_.namespaces.emplace_back();
+      ns.name = std::move(meta.name);
+      ns.labels = std::move(meta.labels);
+      return absl::OkStatus();
     }
     if (info.kind == "PodDisruptionBudget") {
       return ParsePodDisruptionBudget(object, std::move(meta),

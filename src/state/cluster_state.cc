@@ -5,6 +5,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "model/affinity_terms.h"
+#include "state/indexes.h"
 #include "state/node_info.h"
 #include "state/resource.h"
 
@@ -24,6 +26,12 @@ absl::Status UpsertByKey(std::vector<T>& items, const T& item, KeyFn key) {
   return absl::OkStatus();
 }
 
+std::unique_ptr<const PodAffinityTerms> CompiledAffinity(const Pod& pod) {
+  PodAffinityTerms terms = CompilePodAffinityTerms(pod);
+  if (terms.empty()) return nullptr;
+  return std::make_unique<const PodAffinityTerms>(std::move(terms));
+}
+
 }  // namespace
 
 struct ClusterState::Impl {
@@ -31,6 +39,10 @@ struct ClusterState::Impl {
   // node_hash_map: NodeInfo::pods points at the records, so they must not move.
   absl::node_hash_map<std::string, PodRecord> pods;
   size_t bound = 0;
+  absl::flat_hash_map<std::string, Namespace> namespaces;
+  NodeLabelIndex node_labels;
+  PodLabelIndex pod_labels;
+  AffinityTermIndex affinity_terms;
 };
 
 ClusterState::ClusterState()
@@ -44,6 +56,7 @@ uint32_t ClusterState::NodeSlot(absl::string_view name) {
   nodes_.emplace_back();
   nodes_.back().node->name = std::string(name);
   impl_->node_index.emplace(std::string(name), index);
+  impl_->node_labels.Resize(nodes_.size());
   return index;
 }
 
@@ -53,6 +66,7 @@ absl::Status ClusterState::UpsertNode(const Node& node) {
   }
   uint32_t index = NodeSlot(node.name);
   NodeInfo& info = nodes_[index];
+  impl_->node_labels.SetNode(index, info.node->labels, node.labels);
   *info.node = node;
   info.unschedulable = node.unschedulable;
   info.allocatable = Resource();
@@ -75,6 +89,7 @@ absl::Status ClusterState::RemoveNode(absl::string_view name) {
   int64_t index = FindNode(name);
   if (index < 0) return absl::NotFoundError(absl::StrCat("Node \"", name, "\": not found"));
   nodes_[index].present = false;
+  impl_->node_labels.ClearNode(static_cast<uint32_t>(index), nodes_[index].node->labels);
   live_nodes_.erase(std::find(live_nodes_.begin(), live_nodes_.end(), static_cast<uint32_t>(index)));
   ++generation_;
   return absl::OkStatus();
@@ -87,10 +102,14 @@ void ClusterState::Account(PodRecord& record, int64_t sign) {
   info.non0_memory += sign * record.resource.non0_memory;
   if (sign > 0) {
     info.pods.push_back(&record);
+    impl_->pod_labels.Add(&record);
+    impl_->affinity_terms.Add(&record);
   } else {
     auto it = std::find(info.pods.begin(), info.pods.end(), &record);
     *it = info.pods.back();
     info.pods.pop_back();
+    impl_->pod_labels.Remove(&record);
+    impl_->affinity_terms.Remove(&record);
   }
 }
 
@@ -119,6 +138,7 @@ absl::Status ClusterState::UpsertPod(const Pod& pod) {
   fresh.pod = pod;
   fresh.resource = ComputePodResource(pod, *registry_);
   fresh.qos = ComputeQosClass(pod);
+  fresh.affinity = CompiledAffinity(pod);
 
   PodRecord& record = impl_->pods[key];
   Unbind(record);
@@ -160,6 +180,7 @@ absl::Status ClusterState::AssumePod(const Pod& pod, absl::string_view node_name
   PodRecord fresh;
   fresh.resource = ComputePodResource(bound, *registry_);
   fresh.qos = ComputeQosClass(bound);
+  fresh.affinity = CompiledAffinity(bound);
   fresh.pod = std::move(bound);
   fresh.assumed = true;
   fresh.node_index = index;
@@ -224,7 +245,43 @@ absl::Status ClusterState::RemovePodDisruptionBudget(absl::string_view key) {
   return absl::OkStatus();
 }
 
+absl::Status ClusterState::UpsertNamespace(const Namespace& ns) {
+  if (ns.name.empty()) {
+    return absl::InvalidArgumentError("Namespace: metadata.name: must not be empty");
+  }
+  impl_->namespaces[ns.name] = ns;
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::RemoveNamespace(absl::string_view name) {
+  auto it = impl_->namespaces.find(name);
+  if (it == impl_->namespaces.end()) {
+    return absl::NotFoundError(absl::StrCat("Namespace \"", name, "\": not found"));
+  }
+  impl_->namespaces.erase(it);
+  ++generation_;
+  return absl::OkStatus();
+}
+
+const Labels& ClusterState::NamespaceLabels(absl::string_view name) const {
+  auto it = impl_->namespaces.find(name);
+  return it == impl_->namespaces.end() ? NoLabels() : it->second.labels;
+}
+
+std::vector<const Namespace*> ClusterState::namespaces() const {
+  std::vector<const Namespace*> out;
+  out.reserve(impl_->namespaces.size());
+  for (const auto& [name, ns] : impl_->namespaces) out.push_back(&ns);
+  return out;
+}
+
+const NodeLabelIndex& ClusterState::node_labels() const { return impl_->node_labels; }
+const PodLabelIndex& ClusterState::pod_labels() const { return impl_->pod_labels; }
+const AffinityTermIndex& ClusterState::affinity_terms() const { return impl_->affinity_terms; }
+
 const NodeInfo& ClusterState::node(uint32_t index) const { return nodes_[index]; }
+size_t ClusterState::node_slots() const { return nodes_.size(); }
 
 int64_t ClusterState::FindNode(absl::string_view name) const {
   auto it = impl_->node_index.find(name);

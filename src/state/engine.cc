@@ -43,6 +43,7 @@ void Apply(ClusterState& state, const ClusterChange& change) {
     void operator()(const Pod& pod) { (void)state.UpsertPod(pod); }
     void operator()(const PriorityClass& pc) { (void)state.UpsertPriorityClass(pc); }
     void operator()(const PodDisruptionBudget& pdb) { (void)state.UpsertPodDisruptionBudget(pdb); }
+    void operator()(const Namespace& ns) { (void)state.UpsertNamespace(ns); }
     void operator()(const DeleteObject& del) {
       switch (del.kind) {
         case DeleteObject::Kind::kNode:
@@ -56,6 +57,9 @@ void Apply(ClusterState& state, const ClusterChange& change) {
           break;
         case DeleteObject::Kind::kPodDisruptionBudget:
           (void)state.RemovePodDisruptionBudget(del.key);
+          break;
+        case DeleteObject::Kind::kNamespace:
+          (void)state.RemoveNamespace(del.key);
           break;
       }
     }
@@ -87,6 +91,10 @@ absl::Status ValidateChange(const ClusterChange& change) {
       if (pdb.name.empty()) {
         return Invalid("PodDisruptionBudget", "metadata.name", "must not be empty");
       }
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const Namespace& ns) {
+      if (ns.name.empty()) return Invalid("Namespace", "metadata.name", "must not be empty");
       return absl::OkStatus();
     }
     absl::Status operator()(const DeleteObject& del) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/affinity_terms.h"
 #include "sextant/model.h"
 #include "sextant/pod_resources.h"
 #include "state/resource.h"
@@ -19,6 +20,8 @@ struct PodRecord {
   QosClass qos = QosClass::kBestEffort;
   int64_t node_index = -1;  // -1: pending, holds nothing
   bool assumed = false;
+  // The pod's (anti-)affinity terms, compiled; null when it has none.
+  std::unique_ptr<const PodAffinityTerms> affinity;
 };
 
 // Laid out for Evaluate, which reads every node per pod: ClusterState keeps NodeInfos contiguous,

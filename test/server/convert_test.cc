@@ -307,7 +307,7 @@ std::vector<ErrorCase> ErrorCases() {
        "delete: namespace: required field is missing"},
       {"EmptyChange", [](v1::Change*) {},
        "change: no object set (upsert_node, upsert_pod, upsert_priority_class, "
-       "upsert_pod_disruption_budget or delete)"},
+       "upsert_pod_disruption_budget, upsert_namespace or delete)"},
   };
 }
 
@@ -879,8 +879,9 @@ TEST_F(ConvertEvaluationTest, EveryNodeWithItsVerdict) {
   EXPECT_EQ(r.epoch(), "");
   EXPECT_EQ(r.qos_class(), "Burstable");
   ASSERT_EQ(r.nodes_size(), 7);
-  EXPECT_THAT(r.score_plugins(), ElementsAre("TaintToleration", "NodeAffinity", "NodeResourcesFit",
-                                             "NodeResourcesBalancedAllocation"));
+  EXPECT_THAT(r.score_plugins(),
+              ElementsAre("TaintToleration", "NodeAffinity", "NodeResourcesFit",
+                          "NodeResourcesBalancedAllocation", "PodTopologySpread", "InterPodAffinity"));
   EXPECT_EQ(r.feasible_nodes(), 2);
   EXPECT_EQ(r.chosen_node(), "big");  // LeastAllocated prefers the emptiest node
   EXPECT_EQ(r.fit_error(), "");
@@ -915,9 +916,10 @@ TEST_F(ConvertEvaluationTest, EveryNodeWithItsVerdict) {
   EXPECT_EQ(big.plugin(), "");
   EXPECT_THAT(big.reason_ids(), IsEmpty());
   ASSERT_EQ(big.plugin_scores_size(), kNumScorePlugins);
-  // Weighted sum of the normalised scores with the default weights 3, 2, 1, 1.
+  // Weighted sum of the normalised scores with the default weights 3, 2, 1, 1, 2, 2.
   EXPECT_EQ(big.score(), 3 * big.plugin_scores(0) + 2 * big.plugin_scores(1) +
-                             big.plugin_scores(2) + big.plugin_scores(3));
+                             big.plugin_scores(2) + big.plugin_scores(3) +
+                             2 * big.plugin_scores(4) + 2 * big.plugin_scores(5));
   EXPECT_EQ(big.plugin_scores(0), 100);  // no taints: TaintToleration's reversed max
   const v1::NodeResult& medium = r.nodes(5);
   EXPECT_EQ(medium.code(), v1::SUCCESS);
