@@ -1,0 +1,113 @@
+// Pod affinity and topology spread on a 5k-node, 50k-pod cluster: a pod with required hostname
+// anti-affinity and a DoNotSchedule zone spread, next to a basic pod on the same state, so the
+// ratio comes from one run. Per-pod time is the benchmark's time per iteration.
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "benchmark/benchmark.h"
+#include "sextant/cluster_state.h"
+#include "sextant/evaluate.h"
+#include "sextant/generator.h"
+#include "sextant/replay.h"
+#include "sextant/snapshot.h"
+
+namespace sextant {
+namespace {
+
+constexpr char kZone[] = "topology.kubernetes.io/zone";
+constexpr char kHostname[] = "kubernetes.io/hostname";
+
+struct Cluster {
+  ClusterState state;
+  std::string app;  // the running service app the benchmark pod joins
+  size_t app_replicas = 0;
+};
+
+// 5,000 nodes, 9 running workload pods per node plus a DaemonSet pod: 50,000 bound pods.
+const Cluster& LargeCluster() {
+  static Cluster* cluster = [] {
+    auto* c = new Cluster();
+    GeneratorOptions options = LargeSnapshotOptions(5000);
+    options.running_pods = 9 * 5000;
+    options.shared_fill_fraction = 0.8;
+    options.pending_pods = 0;
+    auto snapshot = ParseSnapshot(GenerateSnapshot(options).dump());
+    if (!snapshot.ok()) std::abort();
+    if (!LoadSnapshot(*snapshot, c->state).ok()) std::abort();
+    // Join the largest running app: its replicas are what the anti-affinity and spread count.
+    std::map<std::string, size_t> replicas;
+    for (const Pod& pod : snapshot->pods) {
+      auto it = pod.labels.find("app");
+      if (it != pod.labels.end() && !pod.node_name.empty()) ++replicas[it->second];
+    }
+    auto best = std::max_element(replicas.begin(), replicas.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    c->app = best->first;
+    c->app_replicas = best->second;
+    return c;
+  }();
+  return *cluster;
+}
+
+Pod BasicPod() {
+  Pod pod;
+  pod.name_space = "default";
+  pod.name = "basic";
+  Container c;
+  c.name = "app";
+  c.requests = {{"cpu", Quantity::FromMilli(500)}, {"memory", Quantity::FromInt(1LL << 30)}};
+  c.limits = {{"cpu", Quantity::FromInt(1)}, {"memory", Quantity::FromInt(2LL << 30)}};
+  pod.containers.push_back(c);
+  return pod;
+}
+
+// A replica of `app`: required anti-affinity on kubernetes.io/hostname and a zone spread with
+// maxSkew 1, both over app=<app>.
+Pod ServiceReplica(const std::string& app) {
+  Pod pod = BasicPod();
+  pod.name = "replica";
+  pod.labels = {{"app", app}};
+  LabelSelector selector;
+  selector.match_labels = {{"app", app}};
+  PodAffinityTerm term;
+  term.label_selector = selector;
+  term.topology_key = kHostname;
+  pod.affinity.emplace().pod_anti_affinity.emplace().required.push_back(term);
+  TopologySpreadConstraint spread;
+  spread.max_skew = 1;
+  spread.topology_key = kZone;
+  spread.label_selector = selector;
+  pod.topology_spread_constraints.push_back(spread);
+  return pod;
+}
+
+void Run(benchmark::State& bench, const Pod& pod) {
+  const Cluster& cluster = LargeCluster();
+  ProfileOptions options;
+  options.parallelism = 1;
+  Evaluator evaluator(options);
+  uint64_t random = 0;
+  Evaluation e;
+  for (auto _ : bench) {
+    evaluator.Evaluate(cluster.state, pod, ++random, &e);
+    benchmark::DoNotOptimize(e);
+  }
+  bench.counters["nodes"] = static_cast<double>(cluster.state.live_nodes().size());
+  bench.counters["pods"] = static_cast<double>(cluster.state.bound_pod_count());
+  bench.counters["feasible"] = static_cast<double>(e.feasible_count);
+  bench.counters["app_replicas"] = static_cast<double>(cluster.app_replicas);
+}
+
+void BM_EvaluateBasicPod5k50k(benchmark::State& bench) { Run(bench, BasicPod()); }
+BENCHMARK(BM_EvaluateBasicPod5k50k)->Unit(benchmark::kMicrosecond);
+
+void BM_EvaluateAntiAffinitySpreadPod5k50k(benchmark::State& bench) {
+  Run(bench, ServiceReplica(LargeCluster().app));
+}
+BENCHMARK(BM_EvaluateAntiAffinitySpreadPod5k50k)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace sextant
+
+BENCHMARK_MAIN();
