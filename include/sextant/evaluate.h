@@ -64,6 +64,10 @@ struct ProfileOptions {
   // selector is used, Pod::default_spread_selector).
   bool spread_system_defaulting = true;
   std::vector<TopologySpreadConstraint> spread_default_constraints;
+  // Sextant option, off by default (upstream orders victims of equal priority by start time
+  // only): among victims of equal priority, evict BestEffort before Burstable before Guaranteed,
+  // which keeps Guaranteed services running when batch pods of the same priority can go.
+  bool preemption_prefers_lower_qos_victims = false;
   // Threads that share one Evaluate (the caller's included); 0 means the hardware concurrency.
   int parallelism = 0;
   // Fewer live nodes than this are evaluated on the calling thread alone.

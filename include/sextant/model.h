@@ -184,6 +184,9 @@ struct Pod {
   std::string phase;  // Pending, Running, Succeeded, Failed, Unknown
   std::optional<int64_t> start_unix_nanos;
   std::optional<std::string> nominated_node_name;
+  // status.conditions has DisruptionTarget=True with reason PreemptionByScheduler: the pod is
+  // being evicted by a preemption (upstream PodTerminatingByPreemption, with a deletion time).
+  bool terminating_by_preemption = false;
   std::vector<ContainerStatus> container_statuses;
   std::vector<ContainerStatus> init_container_statuses;
   std::string resize_status;  // deprecated status.resize, when present

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "framework/cycle_state.h"
 #include "framework/parallel.h"
 #include "model/selectors.h"
 #include "plugins/helper.h"
@@ -34,65 +35,6 @@ class Evaluator::Pool : public WorkerPool {
 namespace {
 
 constexpr int kMaxScoredResources = 16;
-
-// Everything PreFilter and PreScore compute once per cycle, read by every node.
-struct CycleState {
-  const Pod* pod = nullptr;
-  NodeAffinityPreFilterState node_affinity;
-  FitPreFilterState fit;
-  TaintTolerationPreScoreState taint_toleration;
-  NodeAffinityPreScoreState node_affinity_score;
-  ResourceAllocationPreScoreState fit_score;
-  ResourceAllocationPreScoreState balanced_score;
-  bool balanced_skip = false;
-  PodTopologySpreadPreFilterState spread;
-  InterPodAffinityPreFilterState pod_affinity;
-  InterPodAffinityPreScoreState pod_affinity_score;
-};
-
-PodTopologySpreadArgs SpreadArgs(const ProfileOptions& options) {
-  return PodTopologySpreadArgs{options.spread_system_defaulting, options.spread_default_constraints};
-}
-
-void FilterNode(const CycleState& cycle, const ClusterState& state, uint32_t index,
-                const NodeInfo& node, NodeVerdict& v) {
-  auto fail = [&](PluginId plugin, FilterCode code) {
-    v.plugin = plugin;
-    v.code = code;
-  };
-  FilterCode code;
-  if ((code = NodeNameFilter(*cycle.pod, node)) != FilterCode::kSuccess) {
-    return fail(PluginId::kNodeName, code);
-  }
-  if ((code = NodeUnschedulableFilter(*cycle.pod, node)) != FilterCode::kSuccess) {
-    return fail(PluginId::kNodeUnschedulable, code);
-  }
-  if ((code = TaintTolerationFilter(*cycle.pod, node)) != FilterCode::kSuccess) {
-    return fail(PluginId::kTaintToleration, code);
-  }
-  if ((code = NodeAffinityFilter(cycle.node_affinity, node)) != FilterCode::kSuccess) {
-    return fail(PluginId::kNodeAffinity, code);
-  }
-  FitFilterResult fit = NodeResourcesFitFilter(cycle.fit, node);
-  if (fit.code != FilterCode::kSuccess) {
-    v.fit_mask = fit.mask;
-    return fail(PluginId::kNodeResourcesFit, fit.code);
-  }
-  if (!cycle.spread.skip) {
-    PodTopologySpreadFilterResult r = PodTopologySpreadFilter(cycle.spread, state, index);
-    if (r.code != FilterCode::kSuccess) {
-      v.reason = static_cast<uint8_t>(r.reason);
-      return fail(PluginId::kPodTopologySpread, r.code);
-    }
-  }
-  if (!cycle.pod_affinity.skip) {
-    InterPodAffinityFilterResult r = InterPodAffinityFilter(cycle.pod_affinity, state, index);
-    if (r.code != FilterCode::kSuccess) {
-      v.reason = static_cast<uint8_t>(r.reason);
-      return fail(PluginId::kInterPodAffinity, r.code);
-    }
-  }
-}
 
 // The raw scores that need nothing but the node; PodTopologySpread's needs the feasible set and
 // is computed after the pass. InterPodAffinity's raw score is kept in int64 until normalised.

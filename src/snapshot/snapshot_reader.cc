@@ -452,7 +452,27 @@ absl::Status ParsePodSpec(const ObjectReader& spec, Pod* pod) {
                     &pod->topology_spread_constraints);
 }
 
+struct PodCondition {
+  std::string type;
+  std::string status;
+  std::string reason;
+};
+
+absl::Status ParsePodCondition(const ObjectReader& r, PodCondition* out) {
+  RETURN_IF_ERROR(r.String("type", &out->type));
+  RETURN_IF_ERROR(r.String("status", &out->status));
+  return r.String("reason", &out->reason);
+}
+
 absl::Status ParsePodStatus(const ObjectReader& status, Pod* pod) {
+  std::vector<PodCondition> conditions;
+  RETURN_IF_ERROR(status.Array("conditions", ParsePodCondition, &conditions));
+  for (const PodCondition& c : conditions) {
+    // PodTerminatingByPreemption reads the first DisruptionTarget condition.
+    if (c.type != "DisruptionTarget") continue;
+    pod->terminating_by_preemption = c.status == "True" && c.reason == "PreemptionByScheduler";
+    break;
+  }
   RETURN_IF_ERROR(status.String("phase", &pod->phase));
   RETURN_IF_ERROR(status.Timestamp("startTime", &pod->start_unix_nanos));
   RETURN_IF_ERROR(status.String("nominatedNodeName", &pod->nominated_node_name));
