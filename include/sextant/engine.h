@@ -21,6 +21,7 @@
 #include "sextant/cluster_state.h"
 #include "sextant/evaluate.h"
 #include "sextant/model.h"
+#include "sextant/preemption.h"
 
 namespace sextant {
 
@@ -74,12 +75,22 @@ class Engine {
                         absl::Duration wait,
                         const std::function<void(const Evaluation&, const ClusterState&)>& consume);
 
+  // Runs the scheduling cycle for `pod` and, when no node fits, DefaultPreemption on the same
+  // state; hands the decision (no nominated node when the pod fits or preemption cannot help)
+  // to `consume`. Waits and fails as Evaluate does.
+  absl::Status Preempt(const Pod& pod, uint64_t min_sequence, const std::string& epoch,
+                       absl::Duration wait,
+                       const std::function<void(const PreemptionResult&)>& consume);
+
   // Accounts `pod` on `node` until the binding shows up in a delta or Forget is called.
   absl::Status Assume(const Pod& pod, const std::string& node, const std::string& epoch);
   absl::Status Forget(const std::string& pod_key, const std::string& epoch);
 
  private:
   absl::Status CheckEpoch(const std::string& epoch) const;
+  // Waits up to `wait` for min_sequence; Unavailable ("stale") if it is not applied by then.
+  absl::Status AwaitSequence(uint64_t min_sequence, absl::Duration wait)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const std::string epoch_;
   mutable absl::Mutex mu_;

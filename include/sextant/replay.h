@@ -22,6 +22,9 @@ struct ReplayOptions {
   ProfileOptions profile;
   // Only pending pods with this spec.schedulerName are scheduled; empty schedules every pending pod.
   std::string scheduler_name;
+  // Run DefaultPreemption for a pod nothing fits: its victims are deleted from the state (not
+  // re-queued: replay has no controllers to recreate them) and the pod is scheduled again.
+  bool preemption = true;
   // Monotonic clock in nanoseconds, for the latency figures only (never for decisions).
   std::function<int64_t()> now_nanos;
 };
@@ -35,6 +38,17 @@ struct PodOutcome {
   int64_t feasible_nodes = 0;
   std::string message;  // FitError text when unschedulable
   int64_t latency_nanos = 0;
+};
+
+// One preemption: the pod, the node it was nominated to, the pods evicted for it.
+struct PreemptionRecord {
+  std::string preemptor;
+  int32_t priority = 0;
+  std::string node;
+  std::vector<std::string> victims;  // namespace/name, most important first
+  std::vector<int32_t> victim_priorities;
+  int64_t pdb_violations = 0;
+  std::string message;
 };
 
 struct NodeUtilisation {
@@ -56,6 +70,8 @@ struct ReplayReport {
   int64_t placed = 0;
   int64_t unschedulable = 0;
   std::vector<PodOutcome> outcomes;  // in scheduling order
+  std::vector<PreemptionRecord> preemptions;  // in scheduling order
+  int64_t evicted = 0;
   // Unschedulable pods counted by their FitError text, and by each distinct node reason.
   std::map<std::string, int64_t> unschedulable_messages;
   double pods_per_second = 0;

@@ -361,6 +361,7 @@ absl::Status DecodePodBody(const v1::Pod& in, Pod* pod) {
   RETURN_IF_ERROR(DecodeArray(in.container_statuses(), "status.containerStatuses",
                               DecodeContainerStatus, &pod->container_statuses));
   pod->resize_status = in.resize_status();
+  pod->terminating_by_preemption = in.terminating_by_preemption();
   return absl::OkStatus();
 }
 
@@ -623,7 +624,8 @@ void EncodeContainerStatus(const ContainerStatus& in, v1::ContainerStatus* out) 
 absl::StatusOr<Node> FromProto(const v1::Node& node) { return DecodeNode(node, ""); }
 absl::StatusOr<Pod> FromProto(const v1::Pod& pod) { return DecodePod(pod, ""); }
 
-absl::StatusOr<Pod> FromProto(const v1::EvaluateRequest& request) {
+template <typename Request>
+absl::StatusOr<Pod> PodWithDefaultSelector(const Request& request) {
   ASSIGN_OR_RETURN(Pod pod, DecodePod(request.pod(), ""));
   if (request.has_default_spread_selector()) {
     RETURN_IF_ERROR(Annotate(absl::StrCat("Pod ", Quote(pod.Key())),
@@ -632,6 +634,29 @@ absl::StatusOr<Pod> FromProto(const v1::EvaluateRequest& request) {
                                                  &pod.default_spread_selector.emplace())));
   }
   return pod;
+}
+
+absl::StatusOr<Pod> FromProto(const v1::EvaluateRequest& request) {
+  return PodWithDefaultSelector(request);
+}
+
+absl::StatusOr<Pod> FromProto(const v1::PreemptRequest& request) {
+  return PodWithDefaultSelector(request);
+}
+
+void ToProto(const PreemptionResult& in, v1::PreemptResponse* out) {
+  out->set_nominated_node(in.nominated_node);
+  out->set_message(in.message);
+  out->set_pdb_violations(in.pdb_violations);
+  out->set_candidates(in.candidates);
+  for (const PreemptionVictim& v : in.victims) {
+    v1::Victim* victim = out->add_victims();
+    victim->set_namespace_(v.name_space);
+    victim->set_name(v.name);
+    victim->set_uid(v.uid);
+    victim->set_priority(v.priority);
+    victim->set_qos_class(QosClassName(v.qos));
+  }
 }
 absl::StatusOr<PriorityClass> FromProto(const v1::PriorityClass& priority_class) {
   return DecodePriorityClass(priority_class, "");
@@ -722,8 +747,10 @@ void ToProto(const Evaluation& evaluation, const ClusterState& state, v1::Evalua
       continue;
     }
     if (v.plugin != PluginId::kNone) result->set_plugin(PluginName(v.plugin));
+    // Everything Reasons() reads: the fit mask, the plugin, its sub-reason, the PreFilter flag.
     const std::pair<uint64_t, uint32_t> key{
-        v.fit_mask, (static_cast<uint32_t>(v.plugin) << 1) | (v.excluded_by_prefilter ? 1 : 0)};
+        v.fit_mask, (static_cast<uint32_t>(v.reason) << 16) |
+                        (static_cast<uint32_t>(v.plugin) << 1) | (v.excluded_by_prefilter ? 1 : 0)};
     auto [it, inserted] = by_verdict.try_emplace(key);
     if (inserted) {
       for (std::string& reason : evaluation.Reasons(v)) {
@@ -817,6 +844,7 @@ void ToProto(const Pod& in, v1::Pod* out) {
     EncodeContainerStatus(s, out->add_init_container_statuses());
   }
   out->set_resize_status(in.resize_status);
+  out->set_terminating_by_preemption(in.terminating_by_preemption);
 }
 
 void ToProto(const PriorityClass& in, v1::PriorityClass* out) {

@@ -35,6 +35,8 @@ absl::StatusOr<Pod> FromProto(const v1::Pod& pod);
 // The pod of an Evaluate request with the request's default spread selector
 // (Pod::default_spread_selector); errors name the pod and the field.
 absl::StatusOr<Pod> FromProto(const v1::EvaluateRequest& request);
+absl::StatusOr<Pod> FromProto(const v1::PreemptRequest& request);
+void ToProto(const PreemptionResult& result, v1::PreemptResponse* out);
 absl::StatusOr<PriorityClass> FromProto(const v1::PriorityClass& priority_class);
 absl::StatusOr<PodDisruptionBudget> FromProto(const v1::PodDisruptionBudget& pdb);
 // A delete: the key is "namespace/name" for pods and PDBs, the name otherwise.

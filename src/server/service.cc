@@ -134,11 +134,25 @@ grpc::Status EngineService::Evaluate(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status EngineService::Preempt(grpc::ServerContext*, const v1::PreemptRequest*,
-                                    v1::PreemptResponse*) {
-  // Victim search (DefaultPreemption) lands with its own issue; until then the shim's
-  // PostFilter sees UNIMPLEMENTED and leaves the pod unschedulable.
-  return ToGrpcStatus(absl::UnimplementedError("preemption is not implemented yet"));
+grpc::Status EngineService::Preempt(grpc::ServerContext* context,
+                                    const v1::PreemptRequest* request,
+                                    v1::PreemptResponse* response) {
+  const absl::Duration budget = RemainingBudget(*context);
+  if (budget <= absl::ZeroDuration()) {
+    return ToGrpcStatus(absl::DeadlineExceededError("deadline exceeded before preemption"));
+  }
+  absl::StatusOr<Pod> pod = FromProto(*request);
+  if (!pod.ok()) return ToGrpcStatus(pod.status());
+  const absl::Duration wait =
+      std::min(kMaxStaleWait, budget - std::min(budget / 5, kMaxReplyReserve));
+  const uint64_t applied = std::max(engine_->applied_sequence(), request->min_sequence());
+  const absl::Status status = engine_->Preempt(
+      *pod, request->min_sequence(), request->epoch(), wait,
+      [response](const PreemptionResult& result) { ToProto(result, response); });
+  if (!status.ok()) return ToGrpcStatus(status);
+  response->set_epoch(engine_->epoch());
+  response->set_applied_sequence(applied);
+  return grpc::Status::OK;
 }
 
 grpc::Status EngineService::Assume(grpc::ServerContext*, const v1::AssumeRequest* request,

@@ -1,11 +1,14 @@
 #include "sextant/replay.h"
 
+#include "sextant/preemption.h"
+
 #include <algorithm>
 #include <chrono>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "sextant/pod_resources.h"
 #include "state/node_info.h"
@@ -104,6 +107,30 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
   for (const Pod& pod : pending) {
     const int64_t t0 = now();
     evaluator.Evaluate(state, pod, random(), &evaluation);
+    std::string post_filter_message;  // upstream's FitError carries PostFilter's message
+    if (!evaluation.chosen && options.preemption) {
+      PreemptionResult preemption = Preempt(evaluator, state, pod, evaluation);
+      post_filter_message = preemption.message;
+      if (!preemption.nominated_node.empty()) {
+        PreemptionRecord record;
+        record.preemptor = pod.Key();
+        record.priority = pod.Priority();
+        record.node = preemption.nominated_node;
+        record.pdb_violations = preemption.pdb_violations;
+        record.message = preemption.message;
+        for (const PreemptionVictim& v : preemption.victims) {
+          std::string key = absl::StrCat(v.name_space, "/", v.name);
+          if (auto s = state.RemovePod(key); !s.ok()) return s;
+          record.victims.push_back(std::move(key));
+          record.victim_priorities.push_back(v.priority);
+          ++report.evicted;
+        }
+        report.preemptions.push_back(std::move(record));
+        // The victims are gone: the pod's next attempt, as upstream retries it.
+        evaluator.Evaluate(state, pod, random(), &evaluation);
+        post_filter_message.clear();
+      }
+    }
     PodOutcome outcome;
     outcome.pod_key = evaluation.pod_key;
     outcome.qos = evaluation.qos;
@@ -120,6 +147,7 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
       ++report.placed;
     } else {
       outcome.message = evaluation.FitErrorMessage();
+      if (!post_filter_message.empty()) absl::StrAppend(&outcome.message, " ", post_filter_message);
       ++report.unschedulable_messages[outcome.message];
       ++report.unschedulable;
     }
@@ -170,6 +198,15 @@ std::string FormatReplaySummary(const ReplayReport& r) {
   for (const auto& [qos, counts] : by_qos) {
     absl::StrAppendFormat(&out, "  %-10s placed %d, unschedulable %d\n", QosClassName(qos),
                           counts.first, counts.second);
+  }
+
+  if (!r.preemptions.empty()) {
+    absl::StrAppendFormat(&out, "\npreemptions %d, pods evicted %d:\n", r.preemptions.size(),
+                          r.evicted);
+    for (const PreemptionRecord& p : r.preemptions) {
+      absl::StrAppendFormat(&out, "  %s (priority %d) -> %s, evicting %s\n", p.preemptor,
+                            p.priority, p.node, absl::StrJoin(p.victims, ", "));
+    }
   }
 
   if (!r.unschedulable_messages.empty()) {
@@ -235,6 +272,18 @@ std::string ReplayReportJson(const ReplayReport& r) {
     pods.push_back(std::move(p));
   }
   j["pods"] = std::move(pods);
+  j["evicted"] = r.evicted;
+  nlohmann::json preemptions = nlohmann::json::array();
+  for (const PreemptionRecord& p : r.preemptions) {
+    preemptions.push_back({{"preemptor", p.preemptor},
+                           {"priority", p.priority},
+                           {"node", p.node},
+                           {"victims", p.victims},
+                           {"victimPriorities", p.victim_priorities},
+                           {"pdbViolations", p.pdb_violations},
+                           {"message", p.message}});
+  }
+  j["preemptions"] = std::move(preemptions);
   nlohmann::json nodes = nlohmann::json::array();
   for (const NodeUtilisation& u : r.utilisation) {
     nlohmann::json n = {{"name", u.name},

@@ -193,6 +193,32 @@ absl::Status Engine::Evaluate(
     const std::function<void(const Evaluation&, const ClusterState&)>& consume) {
   if (auto status = CheckEpoch(epoch); !status.ok()) return status;
   absl::ReaderMutexLock lock(&mu_);
+  if (auto status = AwaitSequence(min_sequence, wait); !status.ok()) return status;
+  Evaluation evaluation;
+  evaluator_->Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
+  consume(evaluation, *state_);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Preempt(const Pod& pod, uint64_t min_sequence, const std::string& epoch,
+                             absl::Duration wait,
+                             const std::function<void(const PreemptionResult&)>& consume) {
+  if (auto status = CheckEpoch(epoch); !status.ok()) return status;
+  absl::ReaderMutexLock lock(&mu_);
+  if (auto status = AwaitSequence(min_sequence, wait); !status.ok()) return status;
+  Evaluation evaluation;
+  evaluator_->Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
+  PreemptionResult result;
+  if (evaluation.chosen) {
+    result.message = "the pod fits without preemption";
+  } else {
+    result = sextant::Preempt(*evaluator_, *state_, pod, evaluation);
+  }
+  consume(result);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::AwaitSequence(uint64_t min_sequence, absl::Duration wait) {
   auto caught_up = [this, min_sequence]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return synced_ && applied_sequence_ >= min_sequence;
   };
@@ -214,9 +240,6 @@ absl::Status Engine::Evaluate(
           synced_ ? "" : " (no snapshot yet)"));
     }
   }
-  Evaluation evaluation;
-  evaluator_->Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
-  consume(evaluation, *state_);
   return absl::OkStatus();
 }
 

@@ -516,14 +516,39 @@ TEST_F(ServiceTest, AssumeErrors) {
   }
 }
 
-TEST_F(ServiceTest, PreemptIsUnimplemented) {
+TEST_F(ServiceTest, PreemptNamesNodeAndVictims) {
+  SyncStream sync(stub_.get());
+  v1::Pod low = PodProto("batch", "1", "small");
+  low.set_priority(0);
+  low.set_uid("uid-batch");
+  sync.Send(Full(1, {NodeChange("small", "1"), PodChange(low)}));
   grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::PreemptRequest request;
   *request.mutable_pod() = PodProto("web", "1");
+  request.mutable_pod()->set_priority(100);
+  request.set_min_sequence(1);
   v1::PreemptResponse response;
   grpc::Status status = stub_->Preempt(&context, request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(status.error_message(), "preemption is not implemented yet");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.nominated_node(), "small");
+  ASSERT_EQ(response.victims_size(), 1);
+  EXPECT_EQ(response.victims(0).name(), "batch");
+  EXPECT_EQ(response.victims(0).uid(), "uid-batch");
+  EXPECT_EQ(response.victims(0).qos_class(), "Burstable");
+  EXPECT_EQ(response.candidates(), 1);
+  EXPECT_EQ(response.applied_sequence(), 1u);
+
+  // Equal priority: nothing to evict, and the message says why.
+  grpc::ClientContext again;
+  again.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  request.mutable_pod()->set_priority(0);
+  v1::PreemptResponse none;
+  status = stub_->Preempt(&again, request, &none);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(none.nominated_node(), "");
+  EXPECT_EQ(none.message(),
+            "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.");
 }
 
 TEST_F(ServiceTest, HealthCheckIsServing) {

@@ -57,8 +57,55 @@ TEST(ReplayTest, BindsEachPodBeforeTheNext) {
   EXPECT_EQ(report->placed, 2);
   EXPECT_EQ(report->unschedulable, 1);
   EXPECT_NE(report->outcomes[0].node, report->outcomes[1].node);
-  EXPECT_EQ(report->outcomes[2].message, "0/2 nodes are available: 2 Insufficient cpu.");
-  EXPECT_EQ(report->unschedulable_messages.at("0/2 nodes are available: 2 Insufficient cpu."), 1);
+  // Upstream's FitError with PostFilter's message: equal priorities leave nothing to preempt.
+  const std::string message =
+      "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: "
+      "2 No preemption victims found for incoming pod.";
+  EXPECT_EQ(report->outcomes[2].message, message);
+  EXPECT_EQ(report->unschedulable_messages.at(message), 1);
+  EXPECT_TRUE(report->preemptions.empty());
+}
+
+// The seeds' case: low-priority pods fill the cluster, then a high-priority Guaranteed pod
+// arrives, evicts exactly one pod and takes its place; the report lists the preemption.
+TEST(ReplayTest, HighPriorityGuaranteedPodPreemptsExactlyOne) {
+  Snapshot snapshot;
+  snapshot.nodes = {MakeNode("a", "2"), MakeNode("b", "2")};
+  for (int i = 0; i < 4; ++i) snapshot.pods.push_back(Pending("batch-" + std::to_string(i), "1", 0, i));
+  Pod critical = Pending("inference", "1", 1000, 10);
+  critical.containers[0].requests["memory"] = Q("1Gi");
+  critical.containers[0].limits = critical.containers[0].requests;
+  snapshot.pods.push_back(critical);
+  // Queue order puts the critical pod first; make it arrive last by giving the batch pods
+  // the cluster before the replay: bind them.
+  for (int i = 0; i < 4; ++i) {
+    snapshot.pods[i].node_name = i < 2 ? "a" : "b";
+    snapshot.pods[i].phase = "Running";
+    snapshot.pods[i].start_unix_nanos = 100 + i;
+  }
+  auto report = Replay(snapshot, ReplayOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->placed, 1);
+  ASSERT_EQ(report->preemptions.size(), 1u);
+  const PreemptionRecord& p = report->preemptions[0];
+  EXPECT_EQ(p.preemptor, "default/inference");
+  ASSERT_EQ(p.victims.size(), 1u);
+  // Both nodes tie on every criterion but the start time of their victims: b's started later.
+  EXPECT_EQ(p.node, "b");
+  EXPECT_EQ(p.victims[0], "default/batch-3");
+  EXPECT_EQ(report->outcomes[0].node, "b");
+  EXPECT_EQ(report->evicted, 1);
+  EXPECT_THAT(FormatReplaySummary(*report),
+              HasSubstr("default/inference (priority 1000) -> b, evicting default/batch-3"));
+  auto json = nlohmann::json::parse(ReplayReportJson(*report));
+  EXPECT_EQ(json["preemptions"][0]["victims"][0], "default/batch-3");
+
+  ReplayOptions off;
+  off.preemption = false;
+  report = Replay(snapshot, off);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->placed, 0);
+  EXPECT_EQ(report->outcomes[0].message, "0/2 nodes are available: 2 Insufficient cpu.");
 }
 
 TEST(ReplayTest, ResolvesPriorityFromPriorityClasses) {

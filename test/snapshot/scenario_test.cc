@@ -127,7 +127,9 @@ TEST_F(ScenarioTest, FifthReplicaFindsNoHostAndSaysWhy) {
   EXPECT_EQ(last.node, "");
   EXPECT_EQ(last.message,
             "0/12 nodes are available: 4 node(s) didn't match pod anti-affinity rules, "
-            "8 node(s) didn't match Pod's node affinity/selector.");
+            "8 node(s) didn't match Pod's node affinity/selector. preemption: 0/12 nodes are "
+            "available: 4 No preemption victims found for incoming pod, 8 Preemption is not "
+            "helpful for scheduling.");
 }
 
 TEST_F(ScenarioTest, ZoneSpreadStaysBalancedWhilePodsArrive) {

@@ -6,8 +6,11 @@
 //	sextant-parity --seeds 200 [--first-seed 1]     # generated snapshots instead of files
 //	sextant-parity --speed --nodes 1000,5000,15000  # per-pod time, upstream vs engine over gRPC
 //
-// A snapshot is a kubectl List: `kubectl get nodes,pods,priorityclasses,pdb -A -o json`. It
-// prints a short report and exits 1 on any mismatch, 2 when the comparison cannot run.
+// A snapshot is a kubectl List: `kubectl get
+// nodes,pods,priorityclasses,pdb,namespaces,services,rc,rs,statefulsets -A -o json`. Pending pods
+// are compared in order, each bound on both sides before the next (--independent: each against
+// the initial snapshot). It prints a short report and exits 1 on any mismatch, 2 when the
+// comparison cannot run.
 package main
 
 import (
@@ -34,6 +37,8 @@ func run() int {
 	seeds := flag.Int("seeds", 0, "compare this many generated snapshots (besides any files)")
 	firstSeed := flag.Uint64("first-seed", 1, "the first generated seed")
 	noPodLevel := flag.Bool("no-pod-level-resources", false, "generate no pods with spec.resources")
+	noInterPod := flag.Bool("no-inter-pod", false, "generate no pod affinity, topology spread constraints or default-spreading objects")
+	independent := flag.Bool("independent", false, "evaluate every pending pod against the initial snapshot (default: bind each pod on both sides, to the smallest top node they agree on, before the next)")
 	dump := flag.String("dump", "", "directory to write each mismatching generated snapshot to, as a List")
 	speed := flag.Bool("speed", false, "time upstream's cycle and the engine's Evaluate per pending pod on generated snapshots of --nodes nodes")
 	speedNodes := flag.String("nodes", "1000,5000,15000", "with --speed: comma-separated node counts")
@@ -82,7 +87,7 @@ func run() int {
 	}
 	total := parity.NewReport(*maxDiffs)
 	compare := func(s *parity.Snapshot) bool {
-		r, err := parity.Compare(ctx, s, engine, *maxDiffs)
+		r, err := parity.Compare(ctx, s, engine, parity.CompareOptions{MaxDiffs: *maxDiffs, Independent: *independent})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
 			return false
@@ -109,6 +114,7 @@ func run() int {
 	for seed := *firstSeed; seed < *firstSeed+uint64(*seeds); seed++ {
 		opts := parity.DefaultGenerateOptions
 		opts.NoPodLevelResources = *noPodLevel
+		opts.NoInterPod = *noInterPod
 		s := parity.Generate(seed, opts)
 		before := total.Total()
 		if !compare(s) {

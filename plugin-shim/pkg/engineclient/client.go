@@ -35,8 +35,10 @@ import (
 // configured timeout, whatever the caller's context allows.
 type Client interface {
 	// Evaluate runs the engine's scheduling cycle for pod. The request names the last sequence
-	// sent on Sync and the synced epoch; the answer is checked against both. Errors wrap one of
-	// ErrNotSynced, ErrUnavailable, ErrTimeout, ErrStale, ErrEpochChanged or ErrEngine.
+	// sent on Sync and the synced epoch, and carries the pod's default spread selector
+	// (DefaultSpreadSelector); the answer is checked against the sequence and the epoch. Errors
+	// wrap one of ErrNotSynced, ErrUnavailable, ErrTimeout, ErrStale, ErrEpochChanged or
+	// ErrEngine, except a default selector with no LabelSelector form (never seen in practice).
 	Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error)
 	// Assume tells the engine that pod is being bound to node (Reserve).
 	Assume(ctx context.Context, pod *v1.Pod, node string) error
@@ -95,6 +97,8 @@ type GRPCClient struct {
 	pods        corelisters.PodLister
 	priorities  schedulinglisters.PriorityClassLister
 	budgets     policylisters.PodDisruptionBudgetLister
+	namespaces  corelisters.NamespaceLister
+	spread      SpreadListers // for the default spread selector sent with Evaluate
 	cacheSynced []cache.InformerSynced
 
 	queue    changeQueue
@@ -128,8 +132,10 @@ type forgetRef struct{ namespace, name string }
 var _ Client = &GRPCClient{}
 
 // New creates a client for opts.Address (no connection is made until Run) and registers its
-// event handlers with the Node, Pod, PriorityClass and PodDisruptionBudget informers of factory.
-// The factory must be started by the caller (the scheduler starts it after creating plugins).
+// event handlers with the Node, Pod, PriorityClass, PodDisruptionBudget and Namespace informers
+// of factory, and the Service, ReplicationController, ReplicaSet and StatefulSet informers whose
+// listers give each pod its default spread selector. The factory must be started by the caller
+// (the scheduler starts it after creating plugins); Run waits for all of them to sync.
 func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logger) (*GRPCClient, error) {
 	if opts.Address == "" {
 		return nil, errors.New("engine address is empty")
@@ -177,11 +183,17 @@ func (c *GRPCClient) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.Eval
 	if !synced {
 		return nil, fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
 	}
+	spreadSelector, err := DefaultSpreadSelector(pod, c.spread)
+	if err != nil {
+		return nil, err
+	}
 	minSequence := c.lastSent.Load()
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	start := time.Now()
-	resp, err := c.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{Pod: PodToProto(pod), MinSequence: minSequence, Epoch: epoch})
+	resp, err := c.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{
+		Pod: PodToProto(pod), MinSequence: minSequence, Epoch: epoch, DefaultSpreadSelector: spreadSelector,
+	})
 	observeRequest(methodEvaluate, start, err)
 	if err != nil {
 		return nil, c.callError("Evaluate", err)

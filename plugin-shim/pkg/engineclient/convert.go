@@ -357,3 +357,9 @@ func copyMap(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// NamespaceToProto converts a Namespace: its name and labels, which pod affinity
+// namespaceSelectors match.
+func NamespaceToProto(ns *v1.Namespace) *sextantv1.Namespace {
+	return &sextantv1.Namespace{Name: ns.Name, Labels: copyMap(ns.Labels)}
+}

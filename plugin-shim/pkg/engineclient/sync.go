@@ -293,8 +293,8 @@ func (c *GRPCClient) setUnsynced() {
 	c.mu.Unlock()
 }
 
-// snapshotObjects lists every object, sorted by kind and key so that snapshots are
-// deterministic.
+// snapshotObjects lists every object (nodes, pods, priority classes, PDBs, namespaces), sorted
+// by kind and key so that snapshots are deterministic.
 func (c *GRPCClient) snapshotObjects() ([]*sextantv1.Change, error) {
 	var out []*sextantv1.Change
 	nodes, err := c.nodes.List(labels.Everything())
@@ -340,6 +340,14 @@ func (c *GRPCClient) snapshotObjects() ([]*sextantv1.Change, error) {
 		}
 		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPodDisruptionBudget{UpsertPodDisruptionBudget: converted}})
 	}
+	namespaces, err := c.namespaces.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	sort.Slice(namespaces, func(i, j int) bool { return namespaces[i].Name < namespaces[j].Name })
+	for _, ns := range namespaces {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: NamespaceToProto(ns)}})
+	}
 	return out, nil
 }
 
@@ -351,8 +359,20 @@ func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) 
 	podInformer := factory.Core().V1().Pods()
 	pcInformer := factory.Scheduling().V1().PriorityClasses()
 	pdbInformer := factory.Policy().V1().PodDisruptionBudgets()
+	nsInformer := factory.Core().V1().Namespaces()
 	c.nodes, c.pods = nodeInformer.Lister(), podInformer.Lister()
 	c.priorities, c.budgets = pcInformer.Lister(), pdbInformer.Lister()
+	c.namespaces = nsInformer.Lister()
+
+	// Read only, for the default spread selector: asking for the informers here makes the
+	// factory start them, and Run waits for their caches like the others'.
+	services, rcs := factory.Core().V1().Services(), factory.Core().V1().ReplicationControllers()
+	rss, sss := factory.Apps().V1().ReplicaSets(), factory.Apps().V1().StatefulSets()
+	c.spread = SpreadListers{Services: services.Lister(), ReplicationControllers: rcs.Lister(),
+		ReplicaSets: rss.Lister(), StatefulSets: sss.Lister()}
+	for _, informer := range []cache.SharedIndexInformer{services.Informer(), rcs.Informer(), rss.Informer(), sss.Informer()} {
+		c.cacheSynced = append(c.cacheSynced, informer.HasSynced)
+	}
 
 	handlers := []struct {
 		informer cache.SharedIndexInformer
@@ -377,6 +397,11 @@ func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) 
 			AddFunc:    func(obj any) { c.onPodDisruptionBudget(nil, obj) },
 			UpdateFunc: func(old, obj any) { c.onPodDisruptionBudget(old, obj) },
 			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_POD_DISRUPTION_BUDGET, obj) },
+		}},
+		{nsInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onNamespace(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onNamespace(old, obj) },
+			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_NAMESPACE, obj) },
 		}},
 	}
 	for _, h := range handlers {
@@ -468,6 +493,18 @@ func (c *GRPCClient) onPodDisruptionBudget(oldObj, obj any) {
 		}
 	}
 	c.queue.push(&sextantv1.Change{Change: &sextantv1.Change_UpsertPodDisruptionBudget{UpsertPodDisruptionBudget: converted}})
+}
+
+func (c *GRPCClient) onNamespace(oldObj, obj any) {
+	ns, ok := obj.(*v1.Namespace)
+	if !ok {
+		return
+	}
+	converted := NamespaceToProto(ns)
+	if old, ok := oldObj.(*v1.Namespace); ok && proto.Equal(NamespaceToProto(old), converted) {
+		return
+	}
+	c.queue.push(&sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: converted}})
 }
 
 func (c *GRPCClient) onDelete(kind sextantv1.ObjectRef_Kind, obj any) {

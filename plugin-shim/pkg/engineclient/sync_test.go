@@ -87,8 +87,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		<-done
 		factory.Shutdown()
 	})
-	// The fake clientset drops events that happen before a watch is open; wait for all four.
-	for i := 0; i < 4; i++ {
+	// The fake clientset drops events that happen before a watch is open; wait for all nine
+	// (five synced kinds, four read for the default spread selector).
+	for i := 0; i < 9; i++ {
 		select {
 		case <-watches:
 		case <-time.After(15 * time.Second):
@@ -143,6 +144,11 @@ func (h *harness) expectEngineMatchesCluster() {
 			h.t.Fatal(err)
 		}
 		c := &sextantv1.Change{Change: &sextantv1.Change_UpsertPodDisruptionBudget{UpsertPodDisruptionBudget: converted}}
+		want[enginetest.ObjectKey(c)] = c
+	}
+	namespaces, _ := h.cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	for i := range namespaces.Items {
+		c := &sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: NamespaceToProto(&namespaces.Items[i])}}
 		want[enginetest.ObjectKey(c)] = c
 	}
 	var diff string
@@ -610,4 +616,76 @@ func TestNewValidatesOptions(t *testing.T) {
 			t.Errorf("New(%+v) succeeded, want an error", o)
 		}
 	}
+}
+
+func namespace(name string, labels map[string]string) *v1.Namespace {
+	return &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+}
+
+// TestSyncNamespaces: namespaces are in the full snapshot (after the other kinds, by name) and
+// every add, label change and delete is one ordered delta, like nodes.
+func TestSyncNamespaces(t *testing.T) {
+	h := newHarness(t, harnessOptions{objects: []runtime.Object{
+		node("n1"), namespace("team-b", map[string]string{"team": "b"}), namespace("team-a", nil), pod("team-a", "p", ""),
+	}})
+	full := h.messages()[0].GetFull()
+	if diff := cmp.Diff([]string{"NODE//n1", "POD/team-a/p", "NAMESPACE//team-a", "NAMESPACE//team-b"}, keysOf(full)); diff != "" {
+		t.Errorf("snapshot objects (-want +got):\n%s", diff)
+	}
+	if got := full.Objects[3].GetUpsertNamespace(); got.GetLabels()["team"] != "b" {
+		t.Errorf("team-b sent as %v, want its labels", got)
+	}
+	ctx := context.Background()
+	nss := h.cs.CoreV1().Namespaces()
+	teamA := namespace("team-a", nil)
+	steps := []struct {
+		name string
+		do   func() error
+		want string
+	}{
+		{"add", func() error {
+			_, err := nss.Create(ctx, namespace("team-c", map[string]string{"env": "prod"}), metav1.CreateOptions{})
+			return err
+		}, "NAMESPACE//team-c"},
+		{"label", func() error {
+			teamA.Labels = map[string]string{"team": "a"}
+			_, err := nss.Update(ctx, teamA, metav1.UpdateOptions{})
+			return err
+		}, "NAMESPACE//team-a"},
+		// An annotation is not sent: the next delta is the next step's.
+		{"annotate (no delta) then delete", func() error {
+			teamA.Annotations = map[string]string{"note": "x"}
+			if _, err := nss.Update(ctx, teamA, metav1.UpdateOptions{}); err != nil {
+				return err
+			}
+			return nss.Delete(ctx, "team-b", metav1.DeleteOptions{})
+		}, "-NAMESPACE//team-b"},
+	}
+	for i, step := range steps {
+		if err := step.do(); err != nil {
+			t.Fatalf("step %q: %v", step.name, err)
+		}
+		msgs := h.waitMessages(i + 2)
+		if len(msgs) != i+2 {
+			t.Fatalf("step %q: engine has %d messages, want %d", step.name, len(msgs), i+2)
+		}
+		d := deltaOf(t, msgs[i+1])
+		if d.Sequence != uint64(i+2) || len(d.Changes) != 1 {
+			t.Fatalf("step %q: delta %v, want sequence %d with one change", step.name, d, i+2)
+		}
+		got := enginetest.ObjectKey(d.Changes[0])
+		if del := d.Changes[0].GetDelete(); del != nil {
+			got = "-" + got
+			if del.Namespace != "" || del.Name != "team-b" {
+				t.Errorf("delete names namespace %q name %q, want \"\" and team-b", del.Namespace, del.Name)
+			}
+		}
+		if got != step.want {
+			t.Errorf("step %q: delta changes %s, want %s", step.name, got, step.want)
+		}
+	}
+	if got := deltaOf(t, h.messages()[2]).Changes[0].GetUpsertNamespace().GetLabels(); got["team"] != "a" {
+		t.Errorf("the label delta carries %v", got)
+	}
+	h.expectEngineMatchesCluster()
 }

@@ -9,20 +9,28 @@ import (
 	"sort"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 )
 
 // Snapshot is the cluster state both sides see. Pods with spec.nodeName are running there;
-// pods without are the pending pods compared, each against the snapshot alone (no pending pod
-// is placed before the next one is evaluated).
+// pods without are the pending pods compared, in order (see CompareOptions for whether each is
+// placed before the next one is evaluated). Namespaces go to both sides; Services and the
+// controllers stay on the harness's side, which computes each pod's default spread selector from
+// them (as the shim does from its listers) and sends it with Evaluate.
 type Snapshot struct {
-	Name            string // for reports: a file name, or "seed 42"
-	Nodes           []*v1.Node
-	Pods            []*v1.Pod
-	PriorityClasses []*schedulingv1.PriorityClass
-	PDBs            []*policyv1.PodDisruptionBudget
+	Name                   string // for reports: a file name, or "seed 42"
+	Nodes                  []*v1.Node
+	Pods                   []*v1.Pod
+	PriorityClasses        []*schedulingv1.PriorityClass
+	PDBs                   []*policyv1.PodDisruptionBudget
+	Namespaces             []*v1.Namespace
+	Services               []*v1.Service
+	ReplicationControllers []*v1.ReplicationController
+	ReplicaSets            []*appsv1.ReplicaSet
+	StatefulSets           []*appsv1.StatefulSet
 }
 
 // PendingPods are the non-terminal pods without a node, in the snapshot's order.
@@ -69,8 +77,11 @@ type Report struct {
 	Infeasible        map[string]int
 	PreFilterRejected int
 	MismatchedPods    int
-	Diffs             []Diff // the first MaxDiffs
-	MaxDiffs          int
+	// Sequential mode: pods bound on both sides after their comparison, pods left pending (no
+	// feasible node, or no top node both sides agree on), and bound pods removed on both sides.
+	Bound, LeftPending, Removed int
+	Diffs                       []Diff // the first MaxDiffs
+	MaxDiffs                    int
 }
 
 // NewReport keeps at most maxDiffs diffs in detail.
@@ -101,6 +112,9 @@ func (r *Report) Add(o *Report) {
 	r.NodeChecks += o.NodeChecks
 	r.FeasibleChecks += o.FeasibleChecks
 	r.MismatchedPods += o.MismatchedPods
+	r.Bound += o.Bound
+	r.LeftPending += o.LeftPending
+	r.Removed += o.Removed
 	for k, v := range o.Mismatches {
 		r.Mismatches[k] += v
 	}
@@ -128,6 +142,10 @@ func (r *Report) Write(w io.Writer) {
 		cover = append(cover, fmt.Sprintf("%s %d", name, r.Infeasible[k]))
 	}
 	fmt.Fprintf(w, "upstream infeasible verdicts by plugin: %s; pods rejected in PreFilter %d\n", strings.Join(cover, ", "), r.PreFilterRejected)
+	if r.Bound+r.LeftPending > 0 {
+		fmt.Fprintf(w, "sequential: %d pods bound on both sides as they came, %d left pending, %d bound pods removed\n",
+			r.Bound, r.LeftPending, r.Removed)
+	}
 	kinds := []string{KindPreFilter, KindError, KindFeasibility, KindFilter, KindScore, KindTopSet}
 	var parts []string
 	for _, k := range kinds {
@@ -142,32 +160,93 @@ func (r *Report) Write(w io.Writer) {
 	}
 }
 
+// CompareOptions choose how Compare runs.
+type CompareOptions struct {
+	// MaxDiffs is how many mismatches the report keeps in detail.
+	MaxDiffs int
+	// Independent evaluates every pending pod against the initial snapshot. By default
+	// (sequential) each pod, once compared, is bound on both sides to the same node before the
+	// next is evaluated: the lexicographically smallest node of the top set both sides agree on
+	// (none: the pod stays pending on both). Upstream's snapshot is rebuilt with the pod on that
+	// node; the engine gets it as a Sync delta upserting the pod bound, or, for every other bound
+	// pod, as Assume (the Reserve path). After every fifth comparison one bound pod leaves both
+	// sides: Forget if the harness assumed it, else a Sync delta deleting it. So the engine's
+	// incremental indexes are exercised on every path.
+	Independent bool
+}
+
 // Compare loads s into upstream's framework and into the engine, evaluates every pending pod on
 // both and returns the mismatches. An error means the comparison could not run (the engine
 // failed a call, the framework could not be built), not that the sides differ.
-func Compare(ctx context.Context, s *Snapshot, engine Engine, maxDiffs int) (*Report, error) {
+func Compare(ctx context.Context, s *Snapshot, engine Engine, opts CompareOptions) (*Report, error) {
 	up, err := newUpstream(ctx, s)
 	if err != nil {
 		return nil, err
 	}
+	defer up.close()
 	if err := engine.Load(ctx, s); err != nil {
 		return nil, fmt.Errorf("%s: loading the engine: %w", s.Name, err)
 	}
-	r := NewReport(maxDiffs)
+	r := NewReport(opts.MaxDiffs)
 	r.Snapshots = 1
 	for _, pod := range s.PendingPods() {
-		resp, err := engine.Evaluate(ctx, pod)
+		selector, err := up.defaultSpreadSelector(pod)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+		resp, err := engine.Evaluate(ctx, pod, selector)
 		if err != nil {
 			return nil, fmt.Errorf("%s: engine Evaluate(%s): %w", s.Name, podKey(pod), err)
 		}
 		before := r.Total()
-		comparePod(r, s.Name, podKey(pod), up.nodes, up.evaluate(ctx, pod), engineVerdict(resp))
+		uv, ev := up.evaluate(ctx, pod), engineVerdict(resp)
+		comparePod(r, s.Name, podKey(pod), up.nodes, uv, ev)
 		r.Pods++
 		if r.Total() > before {
 			r.MismatchedPods++
 		}
+		if opts.Independent {
+			continue
+		}
+		if node := commonTopNode(uv, ev); node == "" {
+			r.LeftPending++
+		} else {
+			assume := r.Bound%2 == 1
+			if err := engine.Bind(ctx, pod, node, assume); err != nil {
+				return nil, fmt.Errorf("%s: binding %s to %s in the engine (assume %v): %w", s.Name, podKey(pod), node, assume, err)
+			}
+			up.bind(pod, node, assume)
+			r.Bound++
+		}
+		if r.Pods%removeEvery == 0 && len(up.bound) > 0 {
+			// A departure: a pod the harness assumed is forgotten (Unreserve), any other is deleted.
+			victim := up.bound[(r.Pods*7919)%len(up.bound)]
+			assumed := up.assumed[podKey(victim)]
+			if err := engine.Remove(ctx, victim, assumed); err != nil {
+				return nil, fmt.Errorf("%s: removing %s from the engine (forget %v): %w", s.Name, podKey(victim), assumed, err)
+			}
+			up.remove(victim)
+			r.Removed++
+		}
 	}
 	return r, nil
+}
+
+// removeEvery: in sequential mode, one bound pod leaves after every removeEvery comparisons.
+const removeEvery = 5
+
+// commonTopNode is the smallest node name in both sides' top sets, or "" when they share none.
+func commonTopNode(u, e *PodVerdict) string {
+	if u.Error != "" || u.PreFilterPlugin != "" || u.PreFilterMessage != "" {
+		return ""
+	}
+	enTop := topSet(e)
+	for _, name := range topSet(u) { // sorted
+		if slices.Contains(enTop, name) {
+			return name
+		}
+	}
+	return ""
 }
 
 func comparePod(r *Report, snap, pod string, nodes []string, u, e *PodVerdict) {

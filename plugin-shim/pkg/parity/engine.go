@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	v1 "k8s.io/api/core/v1"
 
 	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
@@ -20,10 +23,18 @@ import (
 )
 
 // Engine is the engine side of a comparison: Load replaces the engine's whole state with a
-// snapshot, Evaluate runs its cycle for one pod against it.
+// snapshot, Evaluate runs its cycle for one pod against it (with the default spread selector the
+// shim would send, nil for none), Bind places a pending pod on a node.
 type Engine interface {
 	Load(ctx context.Context, s *Snapshot) error
-	Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error)
+	Evaluate(ctx context.Context, pod *v1.Pod, defaultSpreadSelector *sextantv1.LabelSelector) (*sextantv1.EvaluateResponse, error)
+	// Bind places pod, pending as it was evaluated, on node: with assume false as the informer
+	// reports a binding (a Sync delta upserting the pod with spec.nodeName set), with assume true
+	// as Reserve does (Assume of the pending pod on node).
+	Bind(ctx context.Context, pod *v1.Pod, node string, assume bool) error
+	// Remove takes a bound pod away: with forget true as Unreserve does (Forget; the pod is
+	// pending again), else as the informer reports a deletion (a Sync delta deleting it).
+	Remove(ctx context.Context, pod *v1.Pod, forget bool) error
 }
 
 // GRPCEngine talks to a `sextant serve` over the sextant.v1 API: one Sync stream, a full snapshot
@@ -36,6 +47,7 @@ type GRPCEngine struct {
 	cancel   context.CancelFunc
 	sequence uint64
 	epoch    string
+	assumed  [][2]string // namespace, name of the pods Bind assumed since the last Load
 	Timeout  time.Duration
 }
 
@@ -60,7 +72,8 @@ func (e *GRPCEngine) Close() error {
 }
 
 // SnapshotChanges converts a snapshot as the shim's full snapshot does: nodes, non-terminal pods,
-// priority classes, PDBs, each sorted by key.
+// priority classes, PDBs, namespaces (nodes, pods and namespaces sorted by key). Services and
+// controllers are not sent: the engine gets their effect as each pod's default spread selector.
 func SnapshotChanges(s *Snapshot) ([]*sextantv1.Change, error) {
 	var out []*sextantv1.Change
 	nodes := append([]*v1.Node(nil), s.Nodes...)
@@ -85,15 +98,31 @@ func SnapshotChanges(s *Snapshot) ([]*sextantv1.Change, error) {
 		}
 		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertPodDisruptionBudget{UpsertPodDisruptionBudget: c}})
 	}
+	namespaces := append([]*v1.Namespace(nil), s.Namespaces...)
+	sort.Slice(namespaces, func(i, j int) bool { return namespaces[i].Name < namespaces[j].Name })
+	for _, ns := range namespaces {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: engineclient.NamespaceToProto(ns)}})
+	}
 	return out, nil
 }
 
-// Load implements Engine.
+// Load implements Engine. The engine keeps assumed pods across a full snapshot (the shim's
+// snapshot may not show their binding yet), so the pods the last comparison assumed are
+// forgotten first.
 func (e *GRPCEngine) Load(ctx context.Context, s *Snapshot) error {
 	changes, err := SnapshotChanges(s)
 	if err != nil {
 		return err
 	}
+	for _, a := range e.assumed {
+		fctx, cancel := context.WithTimeout(ctx, e.Timeout)
+		_, err := e.rpc.Forget(fctx, &sextantv1.ForgetRequest{Namespace: a[0], Name: a[1], Epoch: e.epoch})
+		cancel()
+		if err != nil && status.Code(err) != codes.NotFound {
+			return fmt.Errorf("forgetting %s/%s assumed for the previous snapshot: %w", a[0], a[1], err)
+		}
+	}
+	e.assumed = nil
 	if e.stream == nil {
 		sctx, cancel := context.WithCancel(context.Background())
 		stream, err := e.rpc.Sync(sctx)
@@ -120,10 +149,73 @@ func (e *GRPCEngine) Load(ctx context.Context, s *Snapshot) error {
 }
 
 // Evaluate implements Engine.
-func (e *GRPCEngine) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
+func (e *GRPCEngine) Evaluate(ctx context.Context, pod *v1.Pod, defaultSpreadSelector *sextantv1.LabelSelector) (*sextantv1.EvaluateResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Timeout)
 	defer cancel()
-	return e.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{Pod: engineclient.PodToProto(pod), MinSequence: e.sequence, Epoch: e.epoch})
+	return e.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{
+		Pod: engineclient.PodToProto(pod), MinSequence: e.sequence, Epoch: e.epoch, DefaultSpreadSelector: defaultSpreadSelector,
+	})
+}
+
+// Bind implements Engine.
+func (e *GRPCEngine) Bind(ctx context.Context, pod *v1.Pod, node string, assume bool) error {
+	if e.stream == nil {
+		return errors.New("Bind before Load")
+	}
+	if assume {
+		ctx, cancel := context.WithTimeout(ctx, e.Timeout)
+		defer cancel()
+		resp, err := e.rpc.Assume(ctx, &sextantv1.AssumeRequest{Pod: engineclient.PodToProto(pod), Node: node, Epoch: e.epoch})
+		if err != nil {
+			return fmt.Errorf("Assume: %w", err)
+		}
+		e.assumed = append(e.assumed, [2]string{pod.Namespace, pod.Name})
+		if resp.Epoch != e.epoch {
+			return fmt.Errorf("Assume answered from epoch %q, loaded %q", resp.Epoch, e.epoch)
+		}
+		return nil
+	}
+	bound := pod.DeepCopy()
+	bound.Spec.NodeName = node
+	return e.delta(&sextantv1.Change{Change: &sextantv1.Change_UpsertPod{UpsertPod: engineclient.PodToProto(bound)}})
+}
+
+// Remove implements Engine.
+func (e *GRPCEngine) Remove(ctx context.Context, pod *v1.Pod, forget bool) error {
+	if e.stream == nil {
+		return errors.New("Remove before Load")
+	}
+	if forget {
+		ctx, cancel := context.WithTimeout(ctx, e.Timeout)
+		defer cancel()
+		if _, err := e.rpc.Forget(ctx, &sextantv1.ForgetRequest{Namespace: pod.Namespace, Name: pod.Name, Epoch: e.epoch}); err != nil {
+			return fmt.Errorf("Forget: %w", err)
+		}
+		e.assumed = slices.DeleteFunc(e.assumed, func(a [2]string) bool { return a == [2]string{pod.Namespace, pod.Name} })
+		return nil
+	}
+	return e.delta(&sextantv1.Change{Change: &sextantv1.Change_Delete{Delete: &sextantv1.ObjectRef{
+		Kind: sextantv1.ObjectRef_POD, Namespace: pod.Namespace, Name: pod.Name}}})
+}
+
+// delta sends one change as the next Sync delta and checks that it was applied.
+func (e *GRPCEngine) delta(change *sextantv1.Change) error {
+	e.sequence++
+	req := &sextantv1.SyncRequest{Message: &sextantv1.SyncRequest_Delta{Delta: &sextantv1.Delta{
+		Sequence: e.sequence, Changes: []*sextantv1.Change{change},
+	}}}
+	if err := e.stream.Send(req); err != nil {
+		return fmt.Errorf("sending the delta: %w", err)
+	}
+	resp, err := e.stream.Recv()
+	if err != nil {
+		return fmt.Errorf("delta answer: %w", err)
+	}
+	if resp.ResyncRequired || resp.AppliedSequence != e.sequence || resp.Epoch != e.epoch {
+		return fmt.Errorf("delta %d answered with applied %d, resync_required %v, epoch %q (loaded %q)",
+			e.sequence, resp.AppliedSequence, resp.ResyncRequired, resp.Epoch, e.epoch)
+	}
+	return nil
 }
 
 // StartEngine runs `binary serve --listen unix://<tmp>/e.sock` and returns its address and a stop

@@ -20,6 +20,10 @@ type GenerateOptions struct {
 	// NoPodLevelResources leaves spec.resources unset on every pod (to sweep around the known
 	// NodeResourcesFit score difference, see TestUpstreamFitScoreIgnoresPodLevelResources).
 	NoPodLevelResources bool
+	// NoInterPod leaves out pod affinity and anti-affinity, topology spread constraints, the
+	// whole-group pods, and the Services and controllers that give pods default spread
+	// constraints (to sweep the other plugins alone).
+	NoInterPod bool
 }
 
 // DefaultGenerateOptions: 5-30 nodes, 10-40 pending pods.
@@ -32,10 +36,19 @@ const extendedGPU = "example.com/gpu"
 // 30-98 %, and pending pods with every kind of toleration, nodeSelector, required and preferred
 // node affinity (In, NotIn, Exists, DoesNotExist, Gt, Lt, matchFields metadata.name), mixed QoS,
 // init and sidecar containers, overhead, pod-level resources, and sizes close to a node's free
-// room. The same seed gives the same snapshot.
+// room. For InterPodAffinity and PodTopologySpread (generate_affinity.go): labelled namespaces,
+// application groups sharing labels across namespaces with their Services, ReplicaSets,
+// StatefulSets and ReplicationControllers (default spreading), region, zone (missing on some
+// nodes), rack and hostname labels, running and pending pods with required and preferred pod
+// affinity and anti-affinity over every kind of topology key, namespaces list and selector and
+// label selector, pending pods with topology spread constraints, and whole groups (first pod of
+// a self-affine group, replicas with host anti-affinity, a zone spread with maxSkew 1) that the
+// sequential comparison places one by one. The same seed gives the same snapshot.
 func Generate(seed uint64, opts GenerateOptions) *Snapshot {
 	g := &gen{r: rand.New(rand.NewPCG(seed, 0x5e7a47)), base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), opts: opts}
 	s := &Snapshot{Name: fmt.Sprintf("seed %d", seed)}
+	g.s = s
+	g.namespaces(s)
 	nNodes := opts.MinNodes + g.r.IntN(opts.MaxNodes-opts.MinNodes+1)
 	nPods := opts.MinPods + g.r.IntN(opts.MaxPods-opts.MinPods+1)
 	free := map[string]v1.ResourceList{}
@@ -84,8 +97,13 @@ func Generate(seed uint64, opts GenerateOptions) *Snapshot {
 	for i := range nPods {
 		p := g.pod(fmt.Sprintf("pending-%d", i), s.Nodes, free)
 		p.Status.Phase = v1.PodPending
+		if !g.opts.NoInterPod && g.chance(35) {
+			g.shrink(p) // fits on many nodes: their scores, not their room, decide
+		}
+		g.spreadConstraints(p)
 		s.Pods = append(s.Pods, p)
 	}
+	g.specialGroups(s, s.Nodes)
 	return s
 }
 
@@ -93,6 +111,8 @@ type gen struct {
 	r    *rand.Rand
 	base time.Time
 	opts GenerateOptions
+	s    *Snapshot
+	ip   *interPod
 }
 
 func (g *gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
@@ -112,6 +132,7 @@ func (g *gen) node(i int) *v1.Node {
 		"topology.kubernetes.io/zone":      g.pick(zones...),
 		"node.kubernetes.io/instance-type": it,
 	}
+	g.nodeTopology(labels)
 	if g.chance(70) {
 		labels["tier"] = fmt.Sprint(g.r.IntN(6)) // numeric, for Gt/Lt
 	} else if g.chance(30) {
@@ -213,10 +234,10 @@ func (g *gen) container(name string) v1.Container {
 // pod builds a pod; free (pending pods only) lets some pods be sized to nearly fill a node.
 func (g *gen) pod(name string, nodes []*v1.Node, free map[string]v1.ResourceList) *v1.Pod {
 	p := &v1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: g.pick("default", "team-a"), Name: name, UID: types.UID("uid-" + name),
-			Labels: map[string]string{"app": g.pick("web", "db", "batch")}, CreationTimestamp: metav1.NewTime(g.base.Add(time.Hour))},
-		Spec: v1.PodSpec{SchedulerName: "sextant"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name), CreationTimestamp: metav1.NewTime(g.base.Add(time.Hour))},
+		Spec:       v1.PodSpec{SchedulerName: "sextant"},
 	}
+	g.groupLabels(g.s, p)
 	for k := 0; k < 1+g.r.IntN(3); k++ {
 		p.Spec.Containers = append(p.Spec.Containers, g.container(fmt.Sprintf("c%d", k)))
 	}
@@ -303,6 +324,7 @@ func (g *gen) pod(name string, nodes []*v1.Node, free map[string]v1.ResourceList
 	}
 	g.tolerations(p)
 	g.placement(p, nodes)
+	g.podAffinity(p, free != nil)
 	return p
 }
 

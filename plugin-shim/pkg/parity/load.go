@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -13,8 +14,9 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
-// LoadFile reads a snapshot from a kubectl List (`kubectl get nodes,pods,priorityclasses,pdb -A
-// -o json`), or a single object. Items of other kinds are skipped and counted in skipped.
+// LoadFile reads a snapshot from a kubectl List (`kubectl get
+// nodes,pods,priorityclasses,pdb,namespaces,services,rc,rs,statefulsets -A -o json`), or a single
+// object. Items of other kinds are skipped and counted in skipped.
 func LoadFile(path string) (*Snapshot, int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -66,6 +68,16 @@ func LoadList(data []byte) (*Snapshot, int, error) {
 			s.PriorityClasses = append(s.PriorityClasses, o)
 		case *policyv1.PodDisruptionBudget:
 			s.PDBs = append(s.PDBs, o)
+		case *v1.Namespace:
+			s.Namespaces = append(s.Namespaces, o)
+		case *v1.Service:
+			s.Services = append(s.Services, o)
+		case *v1.ReplicationController:
+			s.ReplicationControllers = append(s.ReplicationControllers, o)
+		case *appsv1.ReplicaSet:
+			s.ReplicaSets = append(s.ReplicaSets, o)
+		case *appsv1.StatefulSet:
+			s.StatefulSets = append(s.StatefulSets, o)
 		default:
 			skipped++
 		}
@@ -84,10 +96,15 @@ func withKind(item []byte, listKind string) []byte {
 		return item
 	}
 	kinds := map[string][2]string{
-		"NodeList":                {"v1", "Node"},
-		"PodList":                 {"v1", "Pod"},
-		"PriorityClassList":       {"scheduling.k8s.io/v1", "PriorityClass"},
-		"PodDisruptionBudgetList": {"policy/v1", "PodDisruptionBudget"},
+		"NodeList":                  {"v1", "Node"},
+		"PodList":                   {"v1", "Pod"},
+		"PriorityClassList":         {"scheduling.k8s.io/v1", "PriorityClass"},
+		"PodDisruptionBudgetList":   {"policy/v1", "PodDisruptionBudget"},
+		"NamespaceList":             {"v1", "Namespace"},
+		"ServiceList":               {"v1", "Service"},
+		"ReplicationControllerList": {"v1", "ReplicationController"},
+		"ReplicaSetList":            {"apps/v1", "ReplicaSet"},
+		"StatefulSetList":           {"apps/v1", "StatefulSet"},
 	}
 	k, ok := kinds[listKind]
 	if !ok {
@@ -128,6 +145,31 @@ func WriteList(w io.Writer, s *Snapshot) error {
 		pdb = pdb.DeepCopy()
 		pdb.APIVersion, pdb.Kind = "policy/v1", "PodDisruptionBudget"
 		items = append(items, pdb)
+	}
+	for _, o := range s.Namespaces {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "v1", "Namespace"
+		items = append(items, o)
+	}
+	for _, o := range s.Services {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "v1", "Service"
+		items = append(items, o)
+	}
+	for _, o := range s.ReplicationControllers {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "v1", "ReplicationController"
+		items = append(items, o)
+	}
+	for _, o := range s.ReplicaSets {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "apps/v1", "ReplicaSet"
+		items = append(items, o)
+	}
+	for _, o := range s.StatefulSets {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "apps/v1", "StatefulSet"
+		items = append(items, o)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -12,9 +12,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/testing/protocmp"
+	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
 	"sextant.io/plugin-shim/pkg/engineclient/enginetest"
@@ -28,14 +32,38 @@ type mirrorEngine struct {
 }
 
 func (m *mirrorEngine) Load(ctx context.Context, s *Snapshot) error {
+	m.close()
 	var err error
 	m.up, err = newUpstream(ctx, s)
 	return err
 }
 
-func (m *mirrorEngine) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
+func (m *mirrorEngine) close() {
+	if m.up != nil {
+		m.up.close()
+		m.up = nil
+	}
+}
+
+func (m *mirrorEngine) Bind(_ context.Context, pod *v1.Pod, node string, assume bool) error {
+	m.up.bind(pod, node, assume)
+	return nil
+}
+
+func (m *mirrorEngine) Remove(_ context.Context, pod *v1.Pod, _ bool) error {
+	m.up.remove(pod)
+	return nil
+}
+
+func (m *mirrorEngine) Evaluate(ctx context.Context, pod *v1.Pod, _ *sextantv1.LabelSelector) (*sextantv1.EvaluateResponse, error) {
 	v := m.up.evaluate(ctx, pod)
+	if v.Error != "" {
+		return nil, fmt.Errorf("upstream: %s", v.Error)
+	}
 	resp := &sextantv1.EvaluateResponse{PrefilterPlugin: v.PreFilterPlugin, PrefilterMessage: v.PreFilterMessage}
+	if v.PreFilterPlugin != "" || v.PreFilterMessage != "" {
+		return resp, nil
+	}
 	ids := map[string]uint32{}
 	for _, name := range m.up.nodes {
 		nv := v.Nodes[name]
@@ -69,11 +97,15 @@ func TestCompareAgainstItself(t *testing.T) {
 	ctx := context.Background()
 	total := NewReport(5)
 	for seed := uint64(1); seed <= 20; seed++ {
-		r, err := Compare(ctx, Generate(seed, DefaultGenerateOptions), &mirrorEngine{}, 5)
-		if err != nil {
-			t.Fatal(err)
+		for _, independent := range []bool{false, true} {
+			m := &mirrorEngine{}
+			r, err := Compare(ctx, Generate(seed, DefaultGenerateOptions), m, CompareOptions{MaxDiffs: 5, Independent: independent})
+			m.close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			total.Add(r)
 		}
-		total.Add(r)
 	}
 	var buf bytes.Buffer
 	total.Write(&buf)
@@ -102,7 +134,9 @@ func TestCompareFindsDifferences(t *testing.T) {
 			resp.Nodes = resp.Nodes[1:] // a missing node
 		}
 	}
-	r, err := Compare(ctx, s, &mirrorEngine{alter: alter}, 3)
+	m := &mirrorEngine{alter: alter}
+	defer m.close()
+	r, err := Compare(ctx, s, m, CompareOptions{MaxDiffs: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +165,7 @@ func TestUpstreamVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer up.close()
 	v := up.evaluate(context.Background(), pod)
 	got := map[string]string{}
 	for name, nv := range v.Nodes {
@@ -160,6 +195,15 @@ func TestListRoundTrip(t *testing.T) {
 	}
 	if skipped != 0 || len(back.Nodes) != len(s.Nodes) || len(back.Pods) != len(s.Pods) || len(back.PriorityClasses) != len(s.PriorityClasses) {
 		t.Fatalf("round trip: %d nodes %d pods %d pcs (%d skipped), want %d %d %d", len(back.Nodes), len(back.Pods), len(back.PriorityClasses), skipped, len(s.Nodes), len(s.Pods), len(s.PriorityClasses))
+	}
+	counts := func(s *Snapshot) []int {
+		return []int{len(s.Namespaces), len(s.Services), len(s.ReplicationControllers), len(s.ReplicaSets), len(s.StatefulSets)}
+	}
+	if diff := cmp.Diff(counts(s), counts(back)); diff != "" || len(s.Namespaces) == 0 {
+		t.Errorf("round trip of namespaces, services, RCs, RSs, SSs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(s.ReplicaSets[0].Spec, back.ReplicaSets[0].Spec, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("replica set spec (-want +got):\n%s", diff)
 	}
 	for i := range s.Pods {
 		back.Pods[i].TypeMeta = s.Pods[i].TypeMeta
@@ -194,7 +238,10 @@ func TestGenerateIsDeterministic(t *testing.T) {
 // TestParitySweep compares upstream and the real engine on SEXTANT_PARITY_SEEDS generated
 // snapshots (default 200, from SEXTANT_PARITY_FIRST_SEED, default 1). With SEXTANT_PARITY_DUMP
 // set to a directory, each mismatching seed is written there as a List for `sextant-parity`; with
-// SEXTANT_PARITY_NO_POD_LEVEL set, no pod has spec.resources.
+// SEXTANT_PARITY_NO_POD_LEVEL set, no pod has spec.resources; with SEXTANT_PARITY_NO_INTER_POD
+// set, no pod has pod affinity or spread constraints; with SEXTANT_PARITY_INDEPENDENT set,
+// every pending pod is evaluated against the initial snapshot (default: sequential, each pod
+// bound on both sides before the next).
 func TestParitySweep(t *testing.T) {
 	if os.Getenv("SEXTANT_ENGINE_BINARY") == "" {
 		t.Skip("SEXTANT_ENGINE_BINARY is not set; set it to a built `sextant` binary (e.g. ../build/sextant) to compare the engine with upstream on generated snapshots")
@@ -209,11 +256,13 @@ func TestParitySweep(t *testing.T) {
 	dump := os.Getenv("SEXTANT_PARITY_DUMP")
 	opts := DefaultGenerateOptions
 	opts.NoPodLevelResources = os.Getenv("SEXTANT_PARITY_NO_POD_LEVEL") != ""
+	opts.NoInterPod = os.Getenv("SEXTANT_PARITY_NO_INTER_POD") != ""
+	independent := os.Getenv("SEXTANT_PARITY_INDEPENDENT") != ""
 	total := NewReport(20)
 	var badSeeds []uint64
 	for seed := uint64(first); seed < uint64(first+seeds); seed++ {
 		s := Generate(seed, opts)
-		r, err := Compare(context.Background(), s, engine, 20)
+		r, err := Compare(context.Background(), s, engine, CompareOptions{MaxDiffs: 20, Independent: independent})
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
@@ -269,9 +318,264 @@ func TestUpstreamFitScoreIgnoresPodLevelResources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer up.close()
 	v := up.evaluate(context.Background(), pod).Nodes["n1"]
 	// Containers: cpu 1/4 -> 75, memory 1Gi/8Gi -> 87.5: 81. Pod level would give (50+75)/2 = 62.
 	if got := v.Scores["NodeResourcesFit"]; got != 81 {
 		t.Errorf("NodeResourcesFit score = %d, want 81 (container requests, pod-level ignored): %s", got, v)
+	}
+}
+
+// recordingEngine is a mirrorEngine that records what the harness sends it.
+type recordingEngine struct {
+	mirrorEngine
+	selectors map[string]*sextantv1.LabelSelector // by pod key
+	binds     []string                            // "pod->node assume"
+}
+
+func (r *recordingEngine) Evaluate(ctx context.Context, pod *v1.Pod, sel *sextantv1.LabelSelector) (*sextantv1.EvaluateResponse, error) {
+	if r.selectors == nil {
+		r.selectors = map[string]*sextantv1.LabelSelector{}
+	}
+	r.selectors[podKey(pod)] = sel
+	return r.mirrorEngine.Evaluate(ctx, pod, sel)
+}
+
+func (r *recordingEngine) Remove(ctx context.Context, pod *v1.Pod, forget bool) error {
+	r.binds = append(r.binds, fmt.Sprintf("remove %s forget %v", pod.Name, forget))
+	return r.mirrorEngine.Remove(ctx, pod, forget)
+}
+
+func (r *recordingEngine) Bind(ctx context.Context, pod *v1.Pod, node string, assume bool) error {
+	r.binds = append(r.binds, fmt.Sprintf("%s->%s %v", pod.Name, node, assume))
+	return r.mirrorEngine.Bind(ctx, pod, node, assume)
+}
+
+func smallNode(name, zone string) *v1.Node {
+	rl := v1.ResourceList{v1.ResourceCPU: resource.MustParse("4"), v1.ResourceMemory: resource.MustParse("8Gi"), v1.ResourcePods: resource.MustParse("110")}
+	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name, "topology.kubernetes.io/zone": zone}},
+		Status: v1.NodeStatus{Allocatable: rl, Capacity: rl}}
+}
+
+func smallPod(ns, name string, labels map[string]string) *v1.Pod {
+	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID("uid-" + name), Labels: labels},
+		Spec: v1.PodSpec{Containers: []v1.Container{{Name: "c", Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("100m")}}}}}}
+}
+
+// TestSequentialBindsOnBothSides: replicas with required host anti-affinity land on distinct
+// nodes one by one (the smallest top node each time), the fourth finds no node and stays pending,
+// and binds alternate between a Sync delta and Assume.
+func TestSequentialBindsOnBothSides(t *testing.T) {
+	s := &Snapshot{Name: "replicas", Nodes: []*v1.Node{smallNode("a", "z1"), smallNode("b", "z1"), smallNode("c", "z2")}}
+	for i := range 4 {
+		p := smallPod("prod", fmt.Sprintf("r%d", i), map[string]string{"app": "r"})
+		p.Spec.Affinity = &v1.Affinity{PodAntiAffinity: &v1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "r"}}, TopologyKey: "kubernetes.io/hostname"}}}}
+		s.Pods = append(s.Pods, p)
+	}
+	e := &recordingEngine{}
+	defer e.close()
+	r, err := Compare(context.Background(), s, e, CompareOptions{MaxDiffs: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total() != 0 || r.Bound != 3 || r.LeftPending != 1 {
+		var buf bytes.Buffer
+		r.Write(&buf)
+		t.Errorf("bound %d, left pending %d:\n%s", r.Bound, r.LeftPending, buf.String())
+	}
+	want := []string{"r0->a false", "r1->b true", "r2->c false"}
+	if diff := cmp.Diff(want, e.binds); diff != "" {
+		t.Errorf("binds (-want +got):\n%s", diff)
+	}
+	// Independent mode: every replica sees the empty cluster.
+	e2 := &recordingEngine{}
+	defer e2.close()
+	r, err = Compare(context.Background(), s, e2, CompareOptions{MaxDiffs: 5, Independent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Bound != 0 || len(e2.binds) != 0 || r.FeasibleChecks != 12 {
+		t.Errorf("independent: bound %d, binds %v, feasible %d; want 0, none, 12", r.Bound, e2.binds, r.FeasibleChecks)
+	}
+}
+
+// TestSequentialRemovals: after every fifth comparison a bound pod leaves both sides (Forget for
+// one the harness assumed), and the next replica takes its node.
+func TestSequentialRemovals(t *testing.T) {
+	s := &Snapshot{Name: "departures", Nodes: []*v1.Node{smallNode("a", "z1"), smallNode("b", "z1"), smallNode("c", "z2")}}
+	for i := range 6 {
+		p := smallPod("prod", fmt.Sprintf("r%d", i), map[string]string{"app": "r"})
+		p.Spec.Affinity = &v1.Affinity{PodAntiAffinity: &v1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "r"}}, TopologyKey: "kubernetes.io/hostname"}}}}
+		s.Pods = append(s.Pods, p)
+	}
+	e := &recordingEngine{}
+	defer e.close()
+	r, err := Compare(context.Background(), s, e, CompareOptions{MaxDiffs: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After r4 (the fifth), bound[5*7919 % 3] = r1 leaves; r5 takes node b.
+	want := []string{"r0->a false", "r1->b true", "r2->c false", "remove r1 forget true", "r5->b true"}
+	if diff := cmp.Diff(want, e.binds); diff != "" || r.Removed != 1 || r.Total() != 0 {
+		t.Errorf("removed %d, %d mismatches; binds (-want +got):\n%s", r.Removed, r.Total(), diff)
+	}
+}
+
+// TestDefaultSpreadSelectorSent: the harness computes each pod's default spread selector from the
+// snapshot's Services and controllers, as the shim does, and upstream's system default
+// constraints use the same objects.
+func TestDefaultSpreadSelectorSent(t *testing.T) {
+	s := &Snapshot{Name: "defaults", Nodes: []*v1.Node{smallNode("a", "z1"), smallNode("b", "z2")},
+		Namespaces: []*v1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "ns", Labels: map[string]string{"team": "a"}}}},
+		Services:   []*v1.Service{{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}, Spec: v1.ServiceSpec{Selector: map[string]string{"app": "web"}}}},
+		ReplicaSets: []*appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web-1"}, Spec: appsv1.ReplicaSetSpec{
+			Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "hash", Operator: metav1.LabelSelectorOpIn, Values: []string{"1"}}}}}}},
+	}
+	running := smallPod("ns", "running", map[string]string{"app": "web", "hash": "1"})
+	running.Spec.NodeName = "a"
+	owned := smallPod("ns", "owned", map[string]string{"app": "web", "hash": "1"})
+	owned.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-1", Controller: ptr.To(true)}}
+	own := smallPod("ns", "own", map[string]string{"app": "web"})
+	own.Spec.TopologySpreadConstraints = []v1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone",
+		WhenUnsatisfiable: v1.ScheduleAnyway, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	s.Pods = []*v1.Pod{running, owned, own, smallPod("ns", "lonely", map[string]string{"app": "db"})}
+	e := &recordingEngine{}
+	defer e.close()
+	r, err := Compare(context.Background(), s, e, CompareOptions{MaxDiffs: 5, Independent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*sextantv1.LabelSelector{
+		"ns/owned": {MatchLabels: map[string]string{"app": "web"},
+			MatchExpressions: []*sextantv1.SelectorRequirement{{Key: "hash", Operator: "In", Values: []string{"1"}}}},
+		"ns/own":    nil,
+		"ns/lonely": nil,
+	}
+	if diff := cmp.Diff(want, e.selectors, protocmp.Transform()); diff != "" {
+		t.Errorf("default spread selectors (-want +got):\n%s", diff)
+	}
+	// Upstream spread the owned pod away from the running one: node b scores higher.
+	up, err := newUpstream(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.close()
+	v := up.evaluate(context.Background(), owned)
+	if a, b := v.Nodes["a"].Scores["PodTopologySpread"], v.Nodes["b"].Scores["PodTopologySpread"]; !(b > a) {
+		t.Errorf("PodTopologySpread scores a=%d b=%d: the default constraints were not applied", a, b)
+	}
+	if r.Total() != 0 {
+		t.Errorf("%d mismatches against itself", r.Total())
+	}
+}
+
+// TestGeneratorCoverage checks that the generated snapshots hold every inter-pod feature the
+// sweep is meant to exercise.
+func TestGeneratorCoverage(t *testing.T) {
+	seen := map[string]int{}
+	for seed := uint64(1); seed <= 30; seed++ {
+		s := Generate(seed, DefaultGenerateOptions)
+		seen["namespaces"] += len(s.Namespaces)
+		seen["services"] += len(s.Services)
+		seen["replicasets"] += len(s.ReplicaSets)
+		seen["statefulsets"] += len(s.StatefulSets)
+		seen["replicationcontrollers"] += len(s.ReplicationControllers)
+		for _, n := range s.Nodes {
+			if _, ok := n.Labels["topology.kubernetes.io/zone"]; !ok {
+				seen["node without zone"]++
+			}
+		}
+		for _, p := range s.Pods {
+			pending := p.Spec.NodeName == ""
+			role := "running "
+			if pending {
+				role = "pending "
+			}
+			terms := func(kind string, req []v1.PodAffinityTerm, pref []v1.WeightedPodAffinityTerm) {
+				all := append([]v1.PodAffinityTerm(nil), req...)
+				if len(req) > 0 {
+					seen[role+"required "+kind]++
+				}
+				for _, w := range pref {
+					all = append(all, w.PodAffinityTerm)
+					seen[role+"preferred "+kind]++
+				}
+				for _, term := range all {
+					seen["topologyKey "+term.TopologyKey]++
+					switch {
+					case term.NamespaceSelector == nil:
+						seen["namespaceSelector nil"]++
+					case len(term.NamespaceSelector.MatchLabels)+len(term.NamespaceSelector.MatchExpressions) == 0:
+						seen["namespaceSelector {}"]++
+					default:
+						seen["namespaceSelector labels"]++
+					}
+					if len(term.Namespaces) > 0 {
+						seen["namespaces list"]++
+					}
+					if term.LabelSelector == nil {
+						seen["labelSelector nil"]++
+					} else {
+						for _, r := range term.LabelSelector.MatchExpressions {
+							seen["labelSelector "+string(r.Operator)]++
+						}
+						if len(term.LabelSelector.MatchLabels) > 0 {
+							seen["labelSelector matchLabels"]++
+						}
+					}
+					if len(term.MatchLabelKeys) > 0 {
+						seen["matchLabelKeys"]++
+					}
+					if len(term.MismatchLabelKeys) > 0 {
+						seen["mismatchLabelKeys"]++
+					}
+				}
+			}
+			if a := p.Spec.Affinity; a != nil {
+				if pa := a.PodAffinity; pa != nil {
+					terms("affinity", pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution)
+				}
+				if pa := a.PodAntiAffinity; pa != nil {
+					terms("anti-affinity", pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution)
+				}
+			}
+			for _, c := range p.Spec.TopologySpreadConstraints {
+				seen["spread "+string(c.WhenUnsatisfiable)]++
+				seen["spread key "+c.TopologyKey]++
+				seen[fmt.Sprintf("spread maxSkew %d", c.MaxSkew)]++
+				if c.MinDomains != nil {
+					seen["spread minDomains"]++
+				}
+				seen["spread nodeAffinityPolicy "+string(ptr.Deref(c.NodeAffinityPolicy, "unset"))]++
+				seen["spread nodeTaintsPolicy "+string(ptr.Deref(c.NodeTaintsPolicy, "unset"))]++
+				if len(c.MatchLabelKeys) > 0 {
+					seen["spread matchLabelKeys"]++
+				}
+			}
+			if strings.HasPrefix(p.Name, "solo-") {
+				seen["first pod of a group"]++
+			}
+		}
+	}
+	for _, want := range []string{
+		"namespaces", "services", "replicasets", "statefulsets", "replicationcontrollers", "node without zone",
+		"running required affinity", "running required anti-affinity", "running preferred affinity", "running preferred anti-affinity",
+		"pending required affinity", "pending required anti-affinity", "pending preferred affinity", "pending preferred anti-affinity",
+		"topologyKey kubernetes.io/hostname", "topologyKey topology.kubernetes.io/zone", "topologyKey " + labelRegion,
+		"topologyKey " + labelRack, "topologyKey " + labelMissing,
+		"namespaceSelector nil", "namespaceSelector {}", "namespaceSelector labels", "namespaces list",
+		"labelSelector nil", "labelSelector In", "labelSelector NotIn", "labelSelector Exists", "labelSelector DoesNotExist",
+		"labelSelector matchLabels", "matchLabelKeys", "mismatchLabelKeys",
+		"spread DoNotSchedule", "spread ScheduleAnyway", "spread minDomains", "spread maxSkew 1", "spread maxSkew 2", "spread maxSkew 3",
+		"spread key kubernetes.io/hostname", "spread key topology.kubernetes.io/zone", "spread key " + labelRack, "spread key " + labelMissing,
+		"spread nodeAffinityPolicy Honor", "spread nodeAffinityPolicy Ignore", "spread nodeAffinityPolicy unset",
+		"spread nodeTaintsPolicy Honor", "spread nodeTaintsPolicy Ignore", "spread nodeTaintsPolicy unset",
+		"spread matchLabelKeys", "first pod of a group",
+	} {
+		if seen[want] == 0 {
+			t.Errorf("30 seeds generate no %q", want)
+		}
 	}
 }

@@ -183,6 +183,7 @@ func Speed(ctx context.Context, s *Snapshot, engine Engine) (SpeedRow, error) {
 	if err != nil {
 		return row, err
 	}
+	defer up.close()
 	if err := engine.Load(ctx, s); err != nil {
 		return row, fmt.Errorf("%s: loading the engine: %w", s.Name, err)
 	}
@@ -202,8 +203,12 @@ func Speed(ctx context.Context, s *Snapshot, engine Engine) (SpeedRow, error) {
 			if err != nil {
 				return row, fmt.Errorf("%s: upstream on %s: %w", s.Name, podKey(pod), err)
 			}
+			selector, err := up.defaultSpreadSelector(pod)
+			if err != nil {
+				return row, err
+			}
 			t0 = time.Now()
-			_, err = engine.Evaluate(ctx, pod)
+			_, err = engine.Evaluate(ctx, pod, selector)
 			e := time.Since(t0)
 			if err != nil {
 				return row, fmt.Errorf("%s: engine Evaluate(%s): %w", s.Name, podKey(pod), err)

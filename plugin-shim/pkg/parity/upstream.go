@@ -9,9 +9,11 @@ package parity
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
@@ -25,6 +27,9 @@ import (
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/metrics"
 	"k8s.io/utils/ptr"
+
+	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
+	"sextant.io/plugin-shim/pkg/engineclient"
 )
 
 var registerMetrics sync.Once
@@ -38,6 +43,8 @@ var ProfilePlugins = []config.Plugin{
 	{Name: names.TaintToleration, Weight: 3},
 	{Name: names.NodeAffinity, Weight: 2},
 	{Name: names.NodeResourcesFit, Weight: 1},
+	{Name: names.PodTopologySpread, Weight: 2},
+	{Name: names.InterPodAffinity, Weight: 2},
 	{Name: names.NodeResourcesBalancedAllocation, Weight: 1},
 	{Name: names.DefaultBinder},
 }
@@ -78,37 +85,117 @@ type PodVerdict struct {
 
 // upstream runs upstream's framework on one snapshot.
 type upstream struct {
-	fw    framework.Framework
-	snap  *cache.Snapshot
-	nodes []string
+	fw       framework.Framework
+	snap     *cache.Snapshot
+	nodes    []string
+	nodeObjs []*v1.Node
+	bound    []*v1.Pod       // the pods in snap
+	assumed  map[string]bool // keys of the pods bind assumed
+	spread   engineclient.SpreadListers
+	close    func() // stops the informers
 }
 
+// newUpstream builds upstream's framework on s: a cache snapshot of the nodes and the pods bound
+// to them, and an informer factory on a fake clientset holding the snapshot's namespaces (for
+// InterPodAffinity's namespaceSelectors), services and controllers (for PodTopologySpread's
+// system default constraints), started and synced before it returns. close must be called.
 func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 	registerMetrics.Do(metrics.Register)
 	profile, err := upstreamProfile()
 	if err != nil {
 		return nil, err
 	}
-	var bound []*v1.Pod
+	u := &upstream{nodeObjs: s.Nodes}
+	known := map[string]bool{}
+	for _, n := range s.Nodes {
+		u.nodes = append(u.nodes, n.Name)
+		known[n.Name] = true
+	}
 	for _, p := range s.Pods {
-		if p.Spec.NodeName != "" && !isTerminal(p) {
-			bound = append(bound, p)
+		// The scheduler cache lists only nodes it has: pods bound to a node that is gone count
+		// for no plugin. (cache.NewSnapshot would list a NodeInfo without a node for them.)
+		if p.Spec.NodeName != "" && !isTerminal(p) && known[p.Spec.NodeName] {
+			u.bound = append(u.bound, p)
 		}
 	}
-	snap := cache.NewSnapshot(bound, s.Nodes)
-	cs := fake.NewClientset()
+	u.snap = cache.NewSnapshot(u.bound, s.Nodes)
+	var objects []runtime.Object
+	for _, o := range s.Namespaces {
+		objects = append(objects, o)
+	}
+	for _, o := range s.Services {
+		objects = append(objects, o)
+	}
+	for _, o := range s.ReplicationControllers {
+		objects = append(objects, o)
+	}
+	for _, o := range s.ReplicaSets {
+		objects = append(objects, o)
+	}
+	for _, o := range s.StatefulSets {
+		objects = append(objects, o)
+	}
+	cs := fake.NewClientset(objects...)
+	factory := informers.NewSharedInformerFactory(cs, 0)
 	fw, err := frameworkruntime.NewFramework(ctx, plugins.NewInTreeRegistry(), profile,
 		frameworkruntime.WithClientSet(cs),
-		frameworkruntime.WithInformerFactory(informers.NewSharedInformerFactory(cs, 0)),
-		frameworkruntime.WithSnapshotSharedLister(snap))
+		frameworkruntime.WithInformerFactory(factory),
+		frameworkruntime.WithSnapshotSharedLister(u.snap))
 	if err != nil {
 		return nil, fmt.Errorf("building upstream's framework: %w", err)
 	}
-	u := &upstream{fw: fw, snap: snap}
-	for _, n := range s.Nodes {
-		u.nodes = append(u.nodes, n.Name)
+	u.fw = fw
+	// The same listers the plugins hold (the factory shares one informer per type).
+	u.spread = engineclient.SpreadListers{
+		Services:               factory.Core().V1().Services().Lister(),
+		ReplicationControllers: factory.Core().V1().ReplicationControllers().Lister(),
+		ReplicaSets:            factory.Apps().V1().ReplicaSets().Lister(),
+		StatefulSets:           factory.Apps().V1().StatefulSets().Lister(),
+	}
+	factory.Core().V1().Namespaces().Informer()
+	stop := make(chan struct{})
+	factory.Start(stop)
+	for typ, ok := range factory.WaitForCacheSync(stop) {
+		if !ok {
+			close(stop)
+			factory.Shutdown()
+			return nil, fmt.Errorf("informer for %v did not sync", typ)
+		}
+	}
+	u.close = func() {
+		close(stop)
+		factory.Shutdown()
 	}
 	return u, nil
+}
+
+// defaultSpreadSelector is what the shim sends with Evaluate for pod, from the same listers
+// upstream's PodTopologySpread reads.
+func (u *upstream) defaultSpreadSelector(pod *v1.Pod) (*sextantv1.LabelSelector, error) {
+	return engineclient.DefaultSpreadSelector(pod, u.spread)
+}
+
+// bind places pod on node: the snapshot the plugins hold is rebuilt in place with it. assumed
+// records how the engine was told (for remove).
+func (u *upstream) bind(pod *v1.Pod, node string, assumed bool) {
+	bound := pod.DeepCopy()
+	bound.Spec.NodeName = node
+	u.bound = append(u.bound, bound)
+	if assumed {
+		if u.assumed == nil {
+			u.assumed = map[string]bool{}
+		}
+		u.assumed[podKey(pod)] = true
+	}
+	*u.snap = *cache.NewSnapshot(u.bound, u.nodeObjs)
+}
+
+// remove takes a bound pod out of the snapshot.
+func (u *upstream) remove(pod *v1.Pod) {
+	key := podKey(pod)
+	u.bound = slices.DeleteFunc(u.bound, func(p *v1.Pod) bool { return podKey(p) == key })
+	delete(u.assumed, key)
+	*u.snap = *cache.NewSnapshot(u.bound, u.nodeObjs)
 }
 
 func codeName(st *fwk.Status) string {

@@ -92,6 +92,7 @@ const (
 	ObjectRef_POD                   ObjectRef_Kind = 2
 	ObjectRef_PRIORITY_CLASS        ObjectRef_Kind = 3
 	ObjectRef_POD_DISRUPTION_BUDGET ObjectRef_Kind = 4
+	ObjectRef_NAMESPACE             ObjectRef_Kind = 5
 )
 
 // Enum value maps for ObjectRef_Kind.
@@ -102,6 +103,7 @@ var (
 		2: "POD",
 		3: "PRIORITY_CLASS",
 		4: "POD_DISRUPTION_BUDGET",
+		5: "NAMESPACE",
 	}
 	ObjectRef_Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED":      0,
@@ -109,6 +111,7 @@ var (
 		"POD":                   2,
 		"PRIORITY_CLASS":        3,
 		"POD_DISRUPTION_BUDGET": 4,
+		"NAMESPACE":             5,
 	}
 )
 
@@ -136,7 +139,7 @@ func (x ObjectRef_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ObjectRef_Kind.Descriptor instead.
 func (ObjectRef_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{22, 0}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{23, 0}
 }
 
 type ResourceList struct {
@@ -1197,8 +1200,10 @@ type Pod struct {
 	ContainerStatuses     []*ContainerStatus `protobuf:"bytes,33,rep,name=container_statuses,json=containerStatuses,proto3" json:"container_statuses,omitempty"`
 	InitContainerStatuses []*ContainerStatus `protobuf:"bytes,34,rep,name=init_container_statuses,json=initContainerStatuses,proto3" json:"init_container_statuses,omitempty"`
 	ResizeStatus          string             `protobuf:"bytes,35,opt,name=resize_status,json=resizeStatus,proto3" json:"resize_status,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// status.conditions has DisruptionTarget=True, reason PreemptionByScheduler.
+	TerminatingByPreemption bool `protobuf:"varint,36,opt,name=terminating_by_preemption,json=terminatingByPreemption,proto3" json:"terminating_by_preemption,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Pod) Reset() {
@@ -1406,6 +1411,13 @@ func (x *Pod) GetResizeStatus() string {
 	return ""
 }
 
+func (x *Pod) GetTerminatingByPreemption() bool {
+	if x != nil {
+		return x.TerminatingByPreemption
+	}
+	return false
+}
+
 type Node struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1498,6 +1510,59 @@ func (x *Node) GetCreationUnixNanos() int64 {
 	return 0
 }
 
+// The namespace's labels are what pod affinity namespaceSelectors match.
+type Namespace struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Labels        map[string]string      `protobuf:"bytes,2,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Namespace) Reset() {
+	*x = Namespace{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Namespace) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Namespace) ProtoMessage() {}
+
+func (x *Namespace) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Namespace.ProtoReflect.Descriptor instead.
+func (*Namespace) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Namespace) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Namespace) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
 type PriorityClass struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1510,7 +1575,7 @@ type PriorityClass struct {
 
 func (x *PriorityClass) Reset() {
 	*x = PriorityClass{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	mi := &file_sextant_v1_engine_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1522,7 +1587,7 @@ func (x *PriorityClass) String() string {
 func (*PriorityClass) ProtoMessage() {}
 
 func (x *PriorityClass) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	mi := &file_sextant_v1_engine_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1535,7 +1600,7 @@ func (x *PriorityClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriorityClass.ProtoReflect.Descriptor instead.
 func (*PriorityClass) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{19}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PriorityClass) GetName() string {
@@ -1576,7 +1641,7 @@ type IntOrPercent struct {
 
 func (x *IntOrPercent) Reset() {
 	*x = IntOrPercent{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[20]
+	mi := &file_sextant_v1_engine_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +1653,7 @@ func (x *IntOrPercent) String() string {
 func (*IntOrPercent) ProtoMessage() {}
 
 func (x *IntOrPercent) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[20]
+	mi := &file_sextant_v1_engine_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +1666,7 @@ func (x *IntOrPercent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntOrPercent.ProtoReflect.Descriptor instead.
 func (*IntOrPercent) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{20}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *IntOrPercent) GetValue() int32 {
@@ -1632,7 +1697,7 @@ type PodDisruptionBudget struct {
 
 func (x *PodDisruptionBudget) Reset() {
 	*x = PodDisruptionBudget{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[21]
+	mi := &file_sextant_v1_engine_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +1709,7 @@ func (x *PodDisruptionBudget) String() string {
 func (*PodDisruptionBudget) ProtoMessage() {}
 
 func (x *PodDisruptionBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[21]
+	mi := &file_sextant_v1_engine_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +1722,7 @@ func (x *PodDisruptionBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodDisruptionBudget.ProtoReflect.Descriptor instead.
 func (*PodDisruptionBudget) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{21}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PodDisruptionBudget) GetNamespace() string {
@@ -1713,7 +1778,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[22]
+	mi := &file_sextant_v1_engine_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +1790,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[22]
+	mi := &file_sextant_v1_engine_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1738,7 +1803,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{22}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ObjectRef) GetKind() ObjectRef_Kind {
@@ -1771,6 +1836,7 @@ type Change struct {
 	//	*Change_UpsertPriorityClass
 	//	*Change_UpsertPodDisruptionBudget
 	//	*Change_Delete
+	//	*Change_UpsertNamespace
 	Change        isChange_Change `protobuf_oneof:"change"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1778,7 +1844,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[23]
+	mi := &file_sextant_v1_engine_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1856,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[23]
+	mi := &file_sextant_v1_engine_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1869,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{23}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Change) GetChange() isChange_Change {
@@ -1858,6 +1924,15 @@ func (x *Change) GetDelete() *ObjectRef {
 	return nil
 }
 
+func (x *Change) GetUpsertNamespace() *Namespace {
+	if x != nil {
+		if x, ok := x.Change.(*Change_UpsertNamespace); ok {
+			return x.UpsertNamespace
+		}
+	}
+	return nil
+}
+
 type isChange_Change interface {
 	isChange_Change()
 }
@@ -1882,6 +1957,10 @@ type Change_Delete struct {
 	Delete *ObjectRef `protobuf:"bytes,5,opt,name=delete,proto3,oneof"` // deleting an object the engine does not know is not an error
 }
 
+type Change_UpsertNamespace struct {
+	UpsertNamespace *Namespace `protobuf:"bytes,6,opt,name=upsert_namespace,json=upsertNamespace,proto3,oneof"`
+}
+
 func (*Change_UpsertNode) isChange_Change() {}
 
 func (*Change_UpsertPod) isChange_Change() {}
@@ -1891,6 +1970,8 @@ func (*Change_UpsertPriorityClass) isChange_Change() {}
 func (*Change_UpsertPodDisruptionBudget) isChange_Change() {}
 
 func (*Change_Delete) isChange_Change() {}
+
+func (*Change_UpsertNamespace) isChange_Change() {}
 
 // NodeResourcesFit's scoring strategy, from the shim's plugin args (KubeSchedulerConfiguration).
 type ResourceSpec struct {
@@ -1903,7 +1984,7 @@ type ResourceSpec struct {
 
 func (x *ResourceSpec) Reset() {
 	*x = ResourceSpec{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[24]
+	mi := &file_sextant_v1_engine_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1915,7 +1996,7 @@ func (x *ResourceSpec) String() string {
 func (*ResourceSpec) ProtoMessage() {}
 
 func (x *ResourceSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[24]
+	mi := &file_sextant_v1_engine_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1928,7 +2009,7 @@ func (x *ResourceSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceSpec.ProtoReflect.Descriptor instead.
 func (*ResourceSpec) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{24}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ResourceSpec) GetName() string {
@@ -1955,7 +2036,7 @@ type UtilizationShapePoint struct {
 
 func (x *UtilizationShapePoint) Reset() {
 	*x = UtilizationShapePoint{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[25]
+	mi := &file_sextant_v1_engine_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2048,7 @@ func (x *UtilizationShapePoint) String() string {
 func (*UtilizationShapePoint) ProtoMessage() {}
 
 func (x *UtilizationShapePoint) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[25]
+	mi := &file_sextant_v1_engine_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2061,7 @@ func (x *UtilizationShapePoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UtilizationShapePoint.ProtoReflect.Descriptor instead.
 func (*UtilizationShapePoint) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{25}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UtilizationShapePoint) GetUtilization() int32 {
@@ -2008,7 +2089,7 @@ type ScoringStrategy struct {
 
 func (x *ScoringStrategy) Reset() {
 	*x = ScoringStrategy{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[26]
+	mi := &file_sextant_v1_engine_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2101,7 @@ func (x *ScoringStrategy) String() string {
 func (*ScoringStrategy) ProtoMessage() {}
 
 func (x *ScoringStrategy) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[26]
+	mi := &file_sextant_v1_engine_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2114,7 @@ func (x *ScoringStrategy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoringStrategy.ProtoReflect.Descriptor instead.
 func (*ScoringStrategy) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{26}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ScoringStrategy) GetType() string {
@@ -2069,7 +2150,7 @@ type FullSnapshot struct {
 
 func (x *FullSnapshot) Reset() {
 	*x = FullSnapshot{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[27]
+	mi := &file_sextant_v1_engine_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2162,7 @@ func (x *FullSnapshot) String() string {
 func (*FullSnapshot) ProtoMessage() {}
 
 func (x *FullSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[27]
+	mi := &file_sextant_v1_engine_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2175,7 @@ func (x *FullSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FullSnapshot.ProtoReflect.Descriptor instead.
 func (*FullSnapshot) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{27}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *FullSnapshot) GetSequence() uint64 {
@@ -2128,7 +2209,7 @@ type Delta struct {
 
 func (x *Delta) Reset() {
 	*x = Delta{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[28]
+	mi := &file_sextant_v1_engine_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2140,7 +2221,7 @@ func (x *Delta) String() string {
 func (*Delta) ProtoMessage() {}
 
 func (x *Delta) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[28]
+	mi := &file_sextant_v1_engine_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2153,7 +2234,7 @@ func (x *Delta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delta.ProtoReflect.Descriptor instead.
 func (*Delta) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{28}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Delta) GetSequence() uint64 {
@@ -2183,7 +2264,7 @@ type SyncRequest struct {
 
 func (x *SyncRequest) Reset() {
 	*x = SyncRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[29]
+	mi := &file_sextant_v1_engine_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2195,7 +2276,7 @@ func (x *SyncRequest) String() string {
 func (*SyncRequest) ProtoMessage() {}
 
 func (x *SyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[29]
+	mi := &file_sextant_v1_engine_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2208,7 +2289,7 @@ func (x *SyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
 func (*SyncRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{29}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SyncRequest) GetMessage() isSyncRequest_Message {
@@ -2265,7 +2346,7 @@ type SyncResponse struct {
 
 func (x *SyncResponse) Reset() {
 	*x = SyncResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[30]
+	mi := &file_sextant_v1_engine_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2358,7 @@ func (x *SyncResponse) String() string {
 func (*SyncResponse) ProtoMessage() {}
 
 func (x *SyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[30]
+	mi := &file_sextant_v1_engine_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2371,7 @@ func (x *SyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
 func (*SyncResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{30}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SyncResponse) GetEpoch() string {
@@ -2320,14 +2401,19 @@ type EvaluateRequest struct {
 	// The last sequence the shim sent on Sync; the engine answers only once it has applied it.
 	MinSequence uint64 `protobuf:"varint,2,opt,name=min_sequence,json=minSequence,proto3" json:"min_sequence,omitempty"`
 	// The epoch the shim synced with; empty accepts any.
-	Epoch         string `protobuf:"bytes,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Epoch string `protobuf:"bytes,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// The selector PodTopologySpread's default constraints count with (upstream
+	// helper.DefaultSelector: the pod's Services, and its ReplicaSet, StatefulSet or
+	// ReplicationController), computed by the shim from its listers. Absent or empty: the pod gets
+	// no default constraints, as upstream when the selector is empty.
+	DefaultSpreadSelector *LabelSelector `protobuf:"bytes,4,opt,name=default_spread_selector,json=defaultSpreadSelector,proto3" json:"default_spread_selector,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *EvaluateRequest) Reset() {
 	*x = EvaluateRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[31]
+	mi := &file_sextant_v1_engine_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2425,7 @@ func (x *EvaluateRequest) String() string {
 func (*EvaluateRequest) ProtoMessage() {}
 
 func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[31]
+	mi := &file_sextant_v1_engine_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2438,7 @@ func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{31}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *EvaluateRequest) GetPod() *Pod {
@@ -2376,6 +2462,13 @@ func (x *EvaluateRequest) GetEpoch() string {
 	return ""
 }
 
+func (x *EvaluateRequest) GetDefaultSpreadSelector() *LabelSelector {
+	if x != nil {
+		return x.DefaultSpreadSelector
+	}
+	return nil
+}
+
 type NodeResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -2390,7 +2483,7 @@ type NodeResult struct {
 
 func (x *NodeResult) Reset() {
 	*x = NodeResult{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[32]
+	mi := &file_sextant_v1_engine_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2402,7 +2495,7 @@ func (x *NodeResult) String() string {
 func (*NodeResult) ProtoMessage() {}
 
 func (x *NodeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[32]
+	mi := &file_sextant_v1_engine_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2415,7 +2508,7 @@ func (x *NodeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeResult.ProtoReflect.Descriptor instead.
 func (*NodeResult) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{32}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *NodeResult) GetNode() string {
@@ -2481,7 +2574,7 @@ type EvaluateResponse struct {
 
 func (x *EvaluateResponse) Reset() {
 	*x = EvaluateResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[33]
+	mi := &file_sextant_v1_engine_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2493,7 +2586,7 @@ func (x *EvaluateResponse) String() string {
 func (*EvaluateResponse) ProtoMessage() {}
 
 func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[33]
+	mi := &file_sextant_v1_engine_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2506,7 +2599,7 @@ func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{33}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *EvaluateResponse) GetEpoch() string {
@@ -2587,17 +2680,18 @@ func (x *EvaluateResponse) GetPrefilterMessage() string {
 }
 
 type PreemptRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Pod           *Pod                   `protobuf:"bytes,1,opt,name=pod,proto3" json:"pod,omitempty"`
-	MinSequence   uint64                 `protobuf:"varint,2,opt,name=min_sequence,json=minSequence,proto3" json:"min_sequence,omitempty"`
-	Epoch         string                 `protobuf:"bytes,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	Pod                   *Pod                   `protobuf:"bytes,1,opt,name=pod,proto3" json:"pod,omitempty"`
+	MinSequence           uint64                 `protobuf:"varint,2,opt,name=min_sequence,json=minSequence,proto3" json:"min_sequence,omitempty"`
+	Epoch                 string                 `protobuf:"bytes,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	DefaultSpreadSelector *LabelSelector         `protobuf:"bytes,4,opt,name=default_spread_selector,json=defaultSpreadSelector,proto3" json:"default_spread_selector,omitempty"` // as EvaluateRequest
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *PreemptRequest) Reset() {
 	*x = PreemptRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[34]
+	mi := &file_sextant_v1_engine_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2609,7 +2703,7 @@ func (x *PreemptRequest) String() string {
 func (*PreemptRequest) ProtoMessage() {}
 
 func (x *PreemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[34]
+	mi := &file_sextant_v1_engine_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2622,7 +2716,7 @@ func (x *PreemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreemptRequest.ProtoReflect.Descriptor instead.
 func (*PreemptRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{34}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PreemptRequest) GetPod() *Pod {
@@ -2646,18 +2740,27 @@ func (x *PreemptRequest) GetEpoch() string {
 	return ""
 }
 
+func (x *PreemptRequest) GetDefaultSpreadSelector() *LabelSelector {
+	if x != nil {
+		return x.DefaultSpreadSelector
+	}
+	return nil
+}
+
 type Victim struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Uid           string                 `protobuf:"bytes,3,opt,name=uid,proto3" json:"uid,omitempty"`
+	Priority      int32                  `protobuf:"varint,4,opt,name=priority,proto3" json:"priority,omitempty"`
+	QosClass      string                 `protobuf:"bytes,5,opt,name=qos_class,json=qosClass,proto3" json:"qos_class,omitempty"` // Guaranteed, Burstable, BestEffort
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Victim) Reset() {
 	*x = Victim{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[35]
+	mi := &file_sextant_v1_engine_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2669,7 +2772,7 @@ func (x *Victim) String() string {
 func (*Victim) ProtoMessage() {}
 
 func (x *Victim) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[35]
+	mi := &file_sextant_v1_engine_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2682,7 +2785,7 @@ func (x *Victim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Victim.ProtoReflect.Descriptor instead.
 func (*Victim) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{35}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Victim) GetNamespace() string {
@@ -2706,20 +2809,37 @@ func (x *Victim) GetUid() string {
 	return ""
 }
 
+func (x *Victim) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *Victim) GetQosClass() string {
+	if x != nil {
+		return x.QosClass
+	}
+	return ""
+}
+
 type PreemptResponse struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Epoch           string                 `protobuf:"bytes,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	AppliedSequence uint64                 `protobuf:"varint,2,opt,name=applied_sequence,json=appliedSequence,proto3" json:"applied_sequence,omitempty"`
 	NominatedNode   string                 `protobuf:"bytes,3,opt,name=nominated_node,json=nominatedNode,proto3" json:"nominated_node,omitempty"` // empty: preemption cannot help
-	Victims         []*Victim              `protobuf:"bytes,4,rep,name=victims,proto3" json:"victims,omitempty"`
-	Message         string                 `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	Victims         []*Victim              `protobuf:"bytes,4,rep,name=victims,proto3" json:"victims,omitempty"`                                  // most important first
+	// Upstream's PostFilter status message ("preemption: ..." when preemption cannot help).
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	PdbViolations int64  `protobuf:"varint,6,opt,name=pdb_violations,json=pdbViolations,proto3" json:"pdb_violations,omitempty"`
+	Candidates    int64  `protobuf:"varint,7,opt,name=candidates,proto3" json:"candidates,omitempty"` // nodes where preemption would make the pod fit
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PreemptResponse) Reset() {
 	*x = PreemptResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	mi := &file_sextant_v1_engine_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2731,7 +2851,7 @@ func (x *PreemptResponse) String() string {
 func (*PreemptResponse) ProtoMessage() {}
 
 func (x *PreemptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	mi := &file_sextant_v1_engine_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2744,7 +2864,7 @@ func (x *PreemptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreemptResponse.ProtoReflect.Descriptor instead.
 func (*PreemptResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{36}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PreemptResponse) GetEpoch() string {
@@ -2782,6 +2902,20 @@ func (x *PreemptResponse) GetMessage() string {
 	return ""
 }
 
+func (x *PreemptResponse) GetPdbViolations() int64 {
+	if x != nil {
+		return x.PdbViolations
+	}
+	return 0
+}
+
+func (x *PreemptResponse) GetCandidates() int64 {
+	if x != nil {
+		return x.Candidates
+	}
+	return 0
+}
+
 type AssumeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Pod           *Pod                   `protobuf:"bytes,1,opt,name=pod,proto3" json:"pod,omitempty"` // the pod as it is pending; the engine binds it to node
@@ -2793,7 +2927,7 @@ type AssumeRequest struct {
 
 func (x *AssumeRequest) Reset() {
 	*x = AssumeRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	mi := &file_sextant_v1_engine_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +2939,7 @@ func (x *AssumeRequest) String() string {
 func (*AssumeRequest) ProtoMessage() {}
 
 func (x *AssumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	mi := &file_sextant_v1_engine_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +2952,7 @@ func (x *AssumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssumeRequest.ProtoReflect.Descriptor instead.
 func (*AssumeRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{37}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AssumeRequest) GetPod() *Pod {
@@ -2852,7 +2986,7 @@ type AssumeResponse struct {
 
 func (x *AssumeResponse) Reset() {
 	*x = AssumeResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	mi := &file_sextant_v1_engine_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2864,7 +2998,7 @@ func (x *AssumeResponse) String() string {
 func (*AssumeResponse) ProtoMessage() {}
 
 func (x *AssumeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	mi := &file_sextant_v1_engine_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2877,7 +3011,7 @@ func (x *AssumeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssumeResponse.ProtoReflect.Descriptor instead.
 func (*AssumeResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{38}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AssumeResponse) GetEpoch() string {
@@ -2905,7 +3039,7 @@ type ForgetRequest struct {
 
 func (x *ForgetRequest) Reset() {
 	*x = ForgetRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	mi := &file_sextant_v1_engine_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +3051,7 @@ func (x *ForgetRequest) String() string {
 func (*ForgetRequest) ProtoMessage() {}
 
 func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	mi := &file_sextant_v1_engine_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +3064,7 @@ func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetRequest.ProtoReflect.Descriptor instead.
 func (*ForgetRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{39}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ForgetRequest) GetNamespace() string {
@@ -2964,7 +3098,7 @@ type ForgetResponse struct {
 
 func (x *ForgetResponse) Reset() {
 	*x = ForgetResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	mi := &file_sextant_v1_engine_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3110,7 @@ func (x *ForgetResponse) String() string {
 func (*ForgetResponse) ProtoMessage() {}
 
 func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	mi := &file_sextant_v1_engine_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3123,7 @@ func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResponse.ProtoReflect.Descriptor instead.
 func (*ForgetResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{40}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ForgetResponse) GetEpoch() string {
@@ -3096,7 +3230,7 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x0fresource_limits\x18\x04 \x01(\v2\x18.sextant.v1.ResourceListR\x0eresourceLimits\"v\n" +
 	"\fPodResources\x124\n" +
 	"\brequests\x18\x01 \x01(\v2\x18.sextant.v1.ResourceListR\brequests\x120\n" +
-	"\x06limits\x18\x02 \x01(\v2\x18.sextant.v1.ResourceListR\x06limits\"\x95\v\n" +
+	"\x06limits\x18\x02 \x01(\v2\x18.sextant.v1.ResourceListR\x06limits\"\xd1\v\n" +
 	"\x03Pod\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
@@ -3125,7 +3259,8 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x13nominated_node_name\x18  \x01(\tR\x11nominatedNodeName\x12J\n" +
 	"\x12container_statuses\x18! \x03(\v2\x1b.sextant.v1.ContainerStatusR\x11containerStatuses\x12S\n" +
 	"\x17init_container_statuses\x18\" \x03(\v2\x1b.sextant.v1.ContainerStatusR\x15initContainerStatuses\x12#\n" +
-	"\rresize_status\x18# \x01(\tR\fresizeStatus\x1a9\n" +
+	"\rresize_status\x18# \x01(\tR\fresizeStatus\x12:\n" +
+	"\x19terminating_by_preemption\x18$ \x01(\bR\x17terminatingByPreemption\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a?\n" +
@@ -3145,6 +3280,12 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x13creation_unix_nanos\x18\a \x01(\x03R\x11creationUnixNanos\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\x01\n" +
+	"\tNamespace\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"\x06labels\x18\x02 \x03(\v2!.sextant.v1.Namespace.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8d\x01\n" +
 	"\rPriorityClass\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
@@ -3161,17 +3302,18 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\bselector\x18\x03 \x01(\v2\x19.sextant.v1.LabelSelectorR\bselector\x12=\n" +
 	"\rmin_available\x18\x04 \x01(\v2\x18.sextant.v1.IntOrPercentR\fminAvailable\x12A\n" +
 	"\x0fmax_unavailable\x18\x05 \x01(\v2\x18.sextant.v1.IntOrPercentR\x0emaxUnavailable\x12/\n" +
-	"\x13disruptions_allowed\x18\x06 \x01(\x05R\x12disruptionsAllowed\"\xcd\x01\n" +
+	"\x13disruptions_allowed\x18\x06 \x01(\x05R\x12disruptionsAllowed\"\xdc\x01\n" +
 	"\tObjectRef\x12.\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.sextant.v1.ObjectRef.KindR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"^\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"m\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\b\n" +
 	"\x04NODE\x10\x01\x12\a\n" +
 	"\x03POD\x10\x02\x12\x12\n" +
 	"\x0ePRIORITY_CLASS\x10\x03\x12\x19\n" +
-	"\x15POD_DISRUPTION_BUDGET\x10\x04\"\xdf\x02\n" +
+	"\x15POD_DISRUPTION_BUDGET\x10\x04\x12\r\n" +
+	"\tNAMESPACE\x10\x05\"\xa3\x03\n" +
 	"\x06Change\x123\n" +
 	"\vupsert_node\x18\x01 \x01(\v2\x10.sextant.v1.NodeH\x00R\n" +
 	"upsertNode\x120\n" +
@@ -3179,7 +3321,8 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"upsert_pod\x18\x02 \x01(\v2\x0f.sextant.v1.PodH\x00R\tupsertPod\x12O\n" +
 	"\x15upsert_priority_class\x18\x03 \x01(\v2\x19.sextant.v1.PriorityClassH\x00R\x13upsertPriorityClass\x12b\n" +
 	"\x1cupsert_pod_disruption_budget\x18\x04 \x01(\v2\x1f.sextant.v1.PodDisruptionBudgetH\x00R\x19upsertPodDisruptionBudget\x12/\n" +
-	"\x06delete\x18\x05 \x01(\v2\x15.sextant.v1.ObjectRefH\x00R\x06deleteB\b\n" +
+	"\x06delete\x18\x05 \x01(\v2\x15.sextant.v1.ObjectRefH\x00R\x06delete\x12B\n" +
+	"\x10upsert_namespace\x18\x06 \x01(\v2\x15.sextant.v1.NamespaceH\x00R\x0fupsertNamespaceB\b\n" +
 	"\x06change\":\n" +
 	"\fResourceSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
@@ -3205,11 +3348,12 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\fSyncResponse\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12)\n" +
 	"\x10applied_sequence\x18\x02 \x01(\x04R\x0fappliedSequence\x12'\n" +
-	"\x0fresync_required\x18\x03 \x01(\bR\x0eresyncRequired\"m\n" +
+	"\x0fresync_required\x18\x03 \x01(\bR\x0eresyncRequired\"\xc0\x01\n" +
 	"\x0fEvaluateRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12!\n" +
 	"\fmin_sequence\x18\x02 \x01(\x04R\vminSequence\x12\x14\n" +
-	"\x05epoch\x18\x03 \x01(\tR\x05epoch\"\xbe\x01\n" +
+	"\x05epoch\x18\x03 \x01(\tR\x05epoch\x12Q\n" +
+	"\x17default_spread_selector\x18\x04 \x01(\v2\x19.sextant.v1.LabelSelectorR\x15defaultSpreadSelector\"\xbe\x01\n" +
 	"\n" +
 	"NodeResult\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12*\n" +
@@ -3232,21 +3376,28 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\tfit_error\x18\t \x01(\tR\bfitError\x12)\n" +
 	"\x10prefilter_plugin\x18\n" +
 	" \x01(\tR\x0fprefilterPlugin\x12+\n" +
-	"\x11prefilter_message\x18\v \x01(\tR\x10prefilterMessage\"l\n" +
+	"\x11prefilter_message\x18\v \x01(\tR\x10prefilterMessage\"\xbf\x01\n" +
 	"\x0ePreemptRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12!\n" +
 	"\fmin_sequence\x18\x02 \x01(\x04R\vminSequence\x12\x14\n" +
-	"\x05epoch\x18\x03 \x01(\tR\x05epoch\"L\n" +
+	"\x05epoch\x18\x03 \x01(\tR\x05epoch\x12Q\n" +
+	"\x17default_spread_selector\x18\x04 \x01(\v2\x19.sextant.v1.LabelSelectorR\x15defaultSpreadSelector\"\x85\x01\n" +
 	"\x06Victim\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
-	"\x03uid\x18\x03 \x01(\tR\x03uid\"\xc1\x01\n" +
+	"\x03uid\x18\x03 \x01(\tR\x03uid\x12\x1a\n" +
+	"\bpriority\x18\x04 \x01(\x05R\bpriority\x12\x1b\n" +
+	"\tqos_class\x18\x05 \x01(\tR\bqosClass\"\x88\x02\n" +
 	"\x0fPreemptResponse\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12)\n" +
 	"\x10applied_sequence\x18\x02 \x01(\x04R\x0fappliedSequence\x12%\n" +
 	"\x0enominated_node\x18\x03 \x01(\tR\rnominatedNode\x12,\n" +
 	"\avictims\x18\x04 \x03(\v2\x12.sextant.v1.VictimR\avictims\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage\"\\\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12%\n" +
+	"\x0epdb_violations\x18\x06 \x01(\x03R\rpdbViolations\x12\x1e\n" +
+	"\n" +
+	"candidates\x18\a \x01(\x03R\n" +
+	"candidates\"\\\n" +
 	"\rAssumeRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x14\n" +
@@ -3287,7 +3438,7 @@ func file_sextant_v1_engine_proto_rawDescGZIP() []byte {
 }
 
 var file_sextant_v1_engine_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sextant_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_sextant_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_sextant_v1_engine_proto_goTypes = []any{
 	(FilterCode)(0),                  // 0: sextant.v1.FilterCode
 	(ObjectRef_Kind)(0),              // 1: sextant.v1.ObjectRef.Kind
@@ -3310,43 +3461,45 @@ var file_sextant_v1_engine_proto_goTypes = []any{
 	(*PodResources)(nil),             // 18: sextant.v1.PodResources
 	(*Pod)(nil),                      // 19: sextant.v1.Pod
 	(*Node)(nil),                     // 20: sextant.v1.Node
-	(*PriorityClass)(nil),            // 21: sextant.v1.PriorityClass
-	(*IntOrPercent)(nil),             // 22: sextant.v1.IntOrPercent
-	(*PodDisruptionBudget)(nil),      // 23: sextant.v1.PodDisruptionBudget
-	(*ObjectRef)(nil),                // 24: sextant.v1.ObjectRef
-	(*Change)(nil),                   // 25: sextant.v1.Change
-	(*ResourceSpec)(nil),             // 26: sextant.v1.ResourceSpec
-	(*UtilizationShapePoint)(nil),    // 27: sextant.v1.UtilizationShapePoint
-	(*ScoringStrategy)(nil),          // 28: sextant.v1.ScoringStrategy
-	(*FullSnapshot)(nil),             // 29: sextant.v1.FullSnapshot
-	(*Delta)(nil),                    // 30: sextant.v1.Delta
-	(*SyncRequest)(nil),              // 31: sextant.v1.SyncRequest
-	(*SyncResponse)(nil),             // 32: sextant.v1.SyncResponse
-	(*EvaluateRequest)(nil),          // 33: sextant.v1.EvaluateRequest
-	(*NodeResult)(nil),               // 34: sextant.v1.NodeResult
-	(*EvaluateResponse)(nil),         // 35: sextant.v1.EvaluateResponse
-	(*PreemptRequest)(nil),           // 36: sextant.v1.PreemptRequest
-	(*Victim)(nil),                   // 37: sextant.v1.Victim
-	(*PreemptResponse)(nil),          // 38: sextant.v1.PreemptResponse
-	(*AssumeRequest)(nil),            // 39: sextant.v1.AssumeRequest
-	(*AssumeResponse)(nil),           // 40: sextant.v1.AssumeResponse
-	(*ForgetRequest)(nil),            // 41: sextant.v1.ForgetRequest
-	(*ForgetResponse)(nil),           // 42: sextant.v1.ForgetResponse
-	nil,                              // 43: sextant.v1.ResourceList.ItemsEntry
-	nil,                              // 44: sextant.v1.LabelSelector.MatchLabelsEntry
-	nil,                              // 45: sextant.v1.Pod.LabelsEntry
-	nil,                              // 46: sextant.v1.Pod.NodeSelectorEntry
-	nil,                              // 47: sextant.v1.Node.LabelsEntry
+	(*Namespace)(nil),                // 21: sextant.v1.Namespace
+	(*PriorityClass)(nil),            // 22: sextant.v1.PriorityClass
+	(*IntOrPercent)(nil),             // 23: sextant.v1.IntOrPercent
+	(*PodDisruptionBudget)(nil),      // 24: sextant.v1.PodDisruptionBudget
+	(*ObjectRef)(nil),                // 25: sextant.v1.ObjectRef
+	(*Change)(nil),                   // 26: sextant.v1.Change
+	(*ResourceSpec)(nil),             // 27: sextant.v1.ResourceSpec
+	(*UtilizationShapePoint)(nil),    // 28: sextant.v1.UtilizationShapePoint
+	(*ScoringStrategy)(nil),          // 29: sextant.v1.ScoringStrategy
+	(*FullSnapshot)(nil),             // 30: sextant.v1.FullSnapshot
+	(*Delta)(nil),                    // 31: sextant.v1.Delta
+	(*SyncRequest)(nil),              // 32: sextant.v1.SyncRequest
+	(*SyncResponse)(nil),             // 33: sextant.v1.SyncResponse
+	(*EvaluateRequest)(nil),          // 34: sextant.v1.EvaluateRequest
+	(*NodeResult)(nil),               // 35: sextant.v1.NodeResult
+	(*EvaluateResponse)(nil),         // 36: sextant.v1.EvaluateResponse
+	(*PreemptRequest)(nil),           // 37: sextant.v1.PreemptRequest
+	(*Victim)(nil),                   // 38: sextant.v1.Victim
+	(*PreemptResponse)(nil),          // 39: sextant.v1.PreemptResponse
+	(*AssumeRequest)(nil),            // 40: sextant.v1.AssumeRequest
+	(*AssumeResponse)(nil),           // 41: sextant.v1.AssumeResponse
+	(*ForgetRequest)(nil),            // 42: sextant.v1.ForgetRequest
+	(*ForgetResponse)(nil),           // 43: sextant.v1.ForgetResponse
+	nil,                              // 44: sextant.v1.ResourceList.ItemsEntry
+	nil,                              // 45: sextant.v1.LabelSelector.MatchLabelsEntry
+	nil,                              // 46: sextant.v1.Pod.LabelsEntry
+	nil,                              // 47: sextant.v1.Pod.NodeSelectorEntry
+	nil,                              // 48: sextant.v1.Node.LabelsEntry
+	nil,                              // 49: sextant.v1.Namespace.LabelsEntry
 }
 var file_sextant_v1_engine_proto_depIdxs = []int32{
-	43, // 0: sextant.v1.ResourceList.items:type_name -> sextant.v1.ResourceList.ItemsEntry
+	44, // 0: sextant.v1.ResourceList.items:type_name -> sextant.v1.ResourceList.ItemsEntry
 	5,  // 1: sextant.v1.NodeSelectorTerm.match_expressions:type_name -> sextant.v1.SelectorRequirement
 	5,  // 2: sextant.v1.NodeSelectorTerm.match_fields:type_name -> sextant.v1.SelectorRequirement
 	6,  // 3: sextant.v1.NodeSelector.node_selector_terms:type_name -> sextant.v1.NodeSelectorTerm
 	6,  // 4: sextant.v1.PreferredSchedulingTerm.preference:type_name -> sextant.v1.NodeSelectorTerm
 	7,  // 5: sextant.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> sextant.v1.NodeSelector
 	8,  // 6: sextant.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> sextant.v1.PreferredSchedulingTerm
-	44, // 7: sextant.v1.LabelSelector.match_labels:type_name -> sextant.v1.LabelSelector.MatchLabelsEntry
+	45, // 7: sextant.v1.LabelSelector.match_labels:type_name -> sextant.v1.LabelSelector.MatchLabelsEntry
 	5,  // 8: sextant.v1.LabelSelector.match_expressions:type_name -> sextant.v1.SelectorRequirement
 	10, // 9: sextant.v1.PodAffinityTerm.label_selector:type_name -> sextant.v1.LabelSelector
 	10, // 10: sextant.v1.PodAffinityTerm.namespace_selector:type_name -> sextant.v1.LabelSelector
@@ -3364,58 +3517,62 @@ var file_sextant_v1_engine_proto_depIdxs = []int32{
 	2,  // 22: sextant.v1.ContainerStatus.resource_limits:type_name -> sextant.v1.ResourceList
 	2,  // 23: sextant.v1.PodResources.requests:type_name -> sextant.v1.ResourceList
 	2,  // 24: sextant.v1.PodResources.limits:type_name -> sextant.v1.ResourceList
-	45, // 25: sextant.v1.Pod.labels:type_name -> sextant.v1.Pod.LabelsEntry
+	46, // 25: sextant.v1.Pod.labels:type_name -> sextant.v1.Pod.LabelsEntry
 	16, // 26: sextant.v1.Pod.init_containers:type_name -> sextant.v1.Container
 	16, // 27: sextant.v1.Pod.containers:type_name -> sextant.v1.Container
 	2,  // 28: sextant.v1.Pod.overhead:type_name -> sextant.v1.ResourceList
 	18, // 29: sextant.v1.Pod.resources:type_name -> sextant.v1.PodResources
-	46, // 30: sextant.v1.Pod.node_selector:type_name -> sextant.v1.Pod.NodeSelectorEntry
+	47, // 30: sextant.v1.Pod.node_selector:type_name -> sextant.v1.Pod.NodeSelectorEntry
 	14, // 31: sextant.v1.Pod.affinity:type_name -> sextant.v1.Affinity
 	4,  // 32: sextant.v1.Pod.tolerations:type_name -> sextant.v1.Toleration
 	15, // 33: sextant.v1.Pod.topology_spread_constraints:type_name -> sextant.v1.TopologySpreadConstraint
 	17, // 34: sextant.v1.Pod.container_statuses:type_name -> sextant.v1.ContainerStatus
 	17, // 35: sextant.v1.Pod.init_container_statuses:type_name -> sextant.v1.ContainerStatus
-	47, // 36: sextant.v1.Node.labels:type_name -> sextant.v1.Node.LabelsEntry
+	48, // 36: sextant.v1.Node.labels:type_name -> sextant.v1.Node.LabelsEntry
 	3,  // 37: sextant.v1.Node.taints:type_name -> sextant.v1.Taint
 	2,  // 38: sextant.v1.Node.capacity:type_name -> sextant.v1.ResourceList
 	2,  // 39: sextant.v1.Node.allocatable:type_name -> sextant.v1.ResourceList
-	10, // 40: sextant.v1.PodDisruptionBudget.selector:type_name -> sextant.v1.LabelSelector
-	22, // 41: sextant.v1.PodDisruptionBudget.min_available:type_name -> sextant.v1.IntOrPercent
-	22, // 42: sextant.v1.PodDisruptionBudget.max_unavailable:type_name -> sextant.v1.IntOrPercent
-	1,  // 43: sextant.v1.ObjectRef.kind:type_name -> sextant.v1.ObjectRef.Kind
-	20, // 44: sextant.v1.Change.upsert_node:type_name -> sextant.v1.Node
-	19, // 45: sextant.v1.Change.upsert_pod:type_name -> sextant.v1.Pod
-	21, // 46: sextant.v1.Change.upsert_priority_class:type_name -> sextant.v1.PriorityClass
-	23, // 47: sextant.v1.Change.upsert_pod_disruption_budget:type_name -> sextant.v1.PodDisruptionBudget
-	24, // 48: sextant.v1.Change.delete:type_name -> sextant.v1.ObjectRef
-	26, // 49: sextant.v1.ScoringStrategy.resources:type_name -> sextant.v1.ResourceSpec
-	27, // 50: sextant.v1.ScoringStrategy.shape:type_name -> sextant.v1.UtilizationShapePoint
-	25, // 51: sextant.v1.FullSnapshot.objects:type_name -> sextant.v1.Change
-	28, // 52: sextant.v1.FullSnapshot.scoring_strategy:type_name -> sextant.v1.ScoringStrategy
-	25, // 53: sextant.v1.Delta.changes:type_name -> sextant.v1.Change
-	29, // 54: sextant.v1.SyncRequest.full:type_name -> sextant.v1.FullSnapshot
-	30, // 55: sextant.v1.SyncRequest.delta:type_name -> sextant.v1.Delta
-	19, // 56: sextant.v1.EvaluateRequest.pod:type_name -> sextant.v1.Pod
-	0,  // 57: sextant.v1.NodeResult.code:type_name -> sextant.v1.FilterCode
-	34, // 58: sextant.v1.EvaluateResponse.nodes:type_name -> sextant.v1.NodeResult
-	19, // 59: sextant.v1.PreemptRequest.pod:type_name -> sextant.v1.Pod
-	37, // 60: sextant.v1.PreemptResponse.victims:type_name -> sextant.v1.Victim
-	19, // 61: sextant.v1.AssumeRequest.pod:type_name -> sextant.v1.Pod
-	31, // 62: sextant.v1.Engine.Sync:input_type -> sextant.v1.SyncRequest
-	33, // 63: sextant.v1.Engine.Evaluate:input_type -> sextant.v1.EvaluateRequest
-	36, // 64: sextant.v1.Engine.Preempt:input_type -> sextant.v1.PreemptRequest
-	39, // 65: sextant.v1.Engine.Assume:input_type -> sextant.v1.AssumeRequest
-	41, // 66: sextant.v1.Engine.Forget:input_type -> sextant.v1.ForgetRequest
-	32, // 67: sextant.v1.Engine.Sync:output_type -> sextant.v1.SyncResponse
-	35, // 68: sextant.v1.Engine.Evaluate:output_type -> sextant.v1.EvaluateResponse
-	38, // 69: sextant.v1.Engine.Preempt:output_type -> sextant.v1.PreemptResponse
-	40, // 70: sextant.v1.Engine.Assume:output_type -> sextant.v1.AssumeResponse
-	42, // 71: sextant.v1.Engine.Forget:output_type -> sextant.v1.ForgetResponse
-	67, // [67:72] is the sub-list for method output_type
-	62, // [62:67] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	49, // 40: sextant.v1.Namespace.labels:type_name -> sextant.v1.Namespace.LabelsEntry
+	10, // 41: sextant.v1.PodDisruptionBudget.selector:type_name -> sextant.v1.LabelSelector
+	23, // 42: sextant.v1.PodDisruptionBudget.min_available:type_name -> sextant.v1.IntOrPercent
+	23, // 43: sextant.v1.PodDisruptionBudget.max_unavailable:type_name -> sextant.v1.IntOrPercent
+	1,  // 44: sextant.v1.ObjectRef.kind:type_name -> sextant.v1.ObjectRef.Kind
+	20, // 45: sextant.v1.Change.upsert_node:type_name -> sextant.v1.Node
+	19, // 46: sextant.v1.Change.upsert_pod:type_name -> sextant.v1.Pod
+	22, // 47: sextant.v1.Change.upsert_priority_class:type_name -> sextant.v1.PriorityClass
+	24, // 48: sextant.v1.Change.upsert_pod_disruption_budget:type_name -> sextant.v1.PodDisruptionBudget
+	25, // 49: sextant.v1.Change.delete:type_name -> sextant.v1.ObjectRef
+	21, // 50: sextant.v1.Change.upsert_namespace:type_name -> sextant.v1.Namespace
+	27, // 51: sextant.v1.ScoringStrategy.resources:type_name -> sextant.v1.ResourceSpec
+	28, // 52: sextant.v1.ScoringStrategy.shape:type_name -> sextant.v1.UtilizationShapePoint
+	26, // 53: sextant.v1.FullSnapshot.objects:type_name -> sextant.v1.Change
+	29, // 54: sextant.v1.FullSnapshot.scoring_strategy:type_name -> sextant.v1.ScoringStrategy
+	26, // 55: sextant.v1.Delta.changes:type_name -> sextant.v1.Change
+	30, // 56: sextant.v1.SyncRequest.full:type_name -> sextant.v1.FullSnapshot
+	31, // 57: sextant.v1.SyncRequest.delta:type_name -> sextant.v1.Delta
+	19, // 58: sextant.v1.EvaluateRequest.pod:type_name -> sextant.v1.Pod
+	10, // 59: sextant.v1.EvaluateRequest.default_spread_selector:type_name -> sextant.v1.LabelSelector
+	0,  // 60: sextant.v1.NodeResult.code:type_name -> sextant.v1.FilterCode
+	35, // 61: sextant.v1.EvaluateResponse.nodes:type_name -> sextant.v1.NodeResult
+	19, // 62: sextant.v1.PreemptRequest.pod:type_name -> sextant.v1.Pod
+	10, // 63: sextant.v1.PreemptRequest.default_spread_selector:type_name -> sextant.v1.LabelSelector
+	38, // 64: sextant.v1.PreemptResponse.victims:type_name -> sextant.v1.Victim
+	19, // 65: sextant.v1.AssumeRequest.pod:type_name -> sextant.v1.Pod
+	32, // 66: sextant.v1.Engine.Sync:input_type -> sextant.v1.SyncRequest
+	34, // 67: sextant.v1.Engine.Evaluate:input_type -> sextant.v1.EvaluateRequest
+	37, // 68: sextant.v1.Engine.Preempt:input_type -> sextant.v1.PreemptRequest
+	40, // 69: sextant.v1.Engine.Assume:input_type -> sextant.v1.AssumeRequest
+	42, // 70: sextant.v1.Engine.Forget:input_type -> sextant.v1.ForgetRequest
+	33, // 71: sextant.v1.Engine.Sync:output_type -> sextant.v1.SyncResponse
+	36, // 72: sextant.v1.Engine.Evaluate:output_type -> sextant.v1.EvaluateResponse
+	39, // 73: sextant.v1.Engine.Preempt:output_type -> sextant.v1.PreemptResponse
+	41, // 74: sextant.v1.Engine.Assume:output_type -> sextant.v1.AssumeResponse
+	43, // 75: sextant.v1.Engine.Forget:output_type -> sextant.v1.ForgetResponse
+	71, // [71:76] is the sub-list for method output_type
+	66, // [66:71] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_sextant_v1_engine_proto_init() }
@@ -3427,14 +3584,15 @@ func file_sextant_v1_engine_proto_init() {
 	file_sextant_v1_engine_proto_msgTypes[13].OneofWrappers = []any{}
 	file_sextant_v1_engine_proto_msgTypes[14].OneofWrappers = []any{}
 	file_sextant_v1_engine_proto_msgTypes[17].OneofWrappers = []any{}
-	file_sextant_v1_engine_proto_msgTypes[23].OneofWrappers = []any{
+	file_sextant_v1_engine_proto_msgTypes[24].OneofWrappers = []any{
 		(*Change_UpsertNode)(nil),
 		(*Change_UpsertPod)(nil),
 		(*Change_UpsertPriorityClass)(nil),
 		(*Change_UpsertPodDisruptionBudget)(nil),
 		(*Change_Delete)(nil),
+		(*Change_UpsertNamespace)(nil),
 	}
-	file_sextant_v1_engine_proto_msgTypes[29].OneofWrappers = []any{
+	file_sextant_v1_engine_proto_msgTypes[30].OneofWrappers = []any{
 		(*SyncRequest_Full)(nil),
 		(*SyncRequest_Delta)(nil),
 	}
@@ -3444,7 +3602,7 @@ func file_sextant_v1_engine_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sextant_v1_engine_proto_rawDesc), len(file_sextant_v1_engine_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   46,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -110,6 +110,8 @@ func ObjectKey(c *sextantv1.Change) string {
 		return "PRIORITY_CLASS//" + x.UpsertPriorityClass.Name
 	case *sextantv1.Change_UpsertPodDisruptionBudget:
 		return "POD_DISRUPTION_BUDGET/" + x.UpsertPodDisruptionBudget.Namespace + "/" + x.UpsertPodDisruptionBudget.Name
+	case *sextantv1.Change_UpsertNamespace:
+		return "NAMESPACE//" + x.UpsertNamespace.Name
 	case *sextantv1.Change_Delete:
 		return x.Delete.Kind.String() + "/" + x.Delete.Namespace + "/" + x.Delete.Name
 	}
