@@ -69,6 +69,9 @@ class ClusterState {
   int64_t FindNode(absl::string_view name) const;
   // The pod record for namespace/name, or nullptr.
   const PodRecord* FindPod(absl::string_view pod_key) const;
+  // Pending pods whose status.nominatedNodeName names this node (any priority; the filters
+  // pick those of equal or higher priority than the pod they schedule).
+  const std::vector<PodRecord*>& NominatedPods(uint32_t node) const;
   // Pods accounted through AssumePod and not yet confirmed by a bound UpsertPod.
   std::vector<const Pod*> AssumedPods() const;
   size_t bound_pod_count() const;
@@ -94,6 +97,8 @@ class ClusterState {
   uint32_t NodeSlot(absl::string_view name);
   void Account(PodRecord& record, int64_t sign);
   void Unbind(PodRecord& record);
+  void Unnominate(PodRecord& record);
+  void Nominate(PodRecord& record);
 
   std::unique_ptr<ResourceRegistry> registry_;
   std::vector<NodeInfo> nodes_;  // contiguous: Evaluate scans them all

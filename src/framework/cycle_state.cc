@@ -1,5 +1,8 @@
 #include "framework/cycle_state.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "plugins/node_name.h"
 #include "plugins/node_unschedulable.h"
 
@@ -47,6 +50,60 @@ void FilterNode(const CycleState& cycle, const ClusterState& state, uint32_t ind
       return fail(PluginId::kInterPodAffinity, r.code);
     }
   }
+}
+
+SimulatedNode::SimulatedNode(const ClusterState& state, uint32_t index, const NodeInfo& node,
+                             const CycleState& cycle)
+    : state_(state), index_(index), cycle_(cycle) {
+  node_.present = node.present;
+  node_.unschedulable = node.unschedulable;
+  node_.has_hard_taints = node.has_hard_taints;
+  node_.has_prefer_no_schedule = node.has_prefer_no_schedule;
+  node_.allocatable = node.allocatable;
+  node_.requested = node.requested;
+  node_.non0_milli_cpu = node.non0_milli_cpu;
+  node_.non0_memory = node.non0_memory;
+  node_.pods = node.pods;
+  node_.node = std::make_unique<Node>(*node.node);
+}
+
+void SimulatedNode::Add(PodRecord* r) {
+  node_.requested.Add(r->resource.requests, +1);
+  node_.non0_milli_cpu += r->resource.non0_milli_cpu;
+  node_.non0_memory += r->resource.non0_memory;
+  node_.pods.push_back(r);
+  PodTopologySpreadUpdateWithPod(cycle_.spread, state_, r->pod, index_, +1);
+  InterPodAffinityUpdateWithPod(cycle_.pod_affinity, state_, *r, index_, +1);
+}
+
+void SimulatedNode::Remove(PodRecord* r) {
+  node_.requested.Add(r->resource.requests, -1);
+  node_.non0_milli_cpu -= r->resource.non0_milli_cpu;
+  node_.non0_memory -= r->resource.non0_memory;
+  auto it = std::find(node_.pods.begin(), node_.pods.end(), r);
+  if (it != node_.pods.end()) node_.pods.erase(it);
+  PodTopologySpreadUpdateWithPod(cycle_.spread, state_, r->pod, index_, -1);
+  InterPodAffinityUpdateWithPod(cycle_.pod_affinity, state_, *r, index_, -1);
+}
+
+void FilterNodeWithNominatedPods(const CycleState& cycle, const ClusterState& state,
+                                 uint32_t index, const NodeInfo& node, NodeVerdict& v) {
+  const std::vector<PodRecord*>& nominated = state.NominatedPods(index);
+  if (!nominated.empty()) {
+    const Pod& pod = *cycle.pod;
+    std::optional<SimulatedNode> with;
+    for (PodRecord* r : nominated) {
+      if (r->pod.Priority() < pod.Priority() || r->pod.Key() == pod.Key()) continue;
+      if (!r->pod.uid.empty() && r->pod.uid == pod.uid) continue;
+      if (!with) with.emplace(state, index, node, cycle);
+      with->Add(r);
+    }
+    if (with) {
+      FilterNode(with->cycle(), state, index, with->node(), v);
+      if (v.code != FilterCode::kSuccess) return;
+    }
+  }
+  FilterNode(cycle, state, index, node, v);
 }
 
 void PreFilterForFilters(const ProfileOptions& options, const ClusterState& state, const Pod& pod,

@@ -43,6 +43,31 @@ void PreFilterForFilters(const ProfileOptions& options, const ClusterState& stat
 void FilterNode(const CycleState& cycle, const ClusterState& state, uint32_t index,
                 const NodeInfo& node, NodeVerdict& v);
 
+// A copy of one node and of the cycle state, that pods can be taken off and put on
+// (preemption's dry run, nominated pods): the filters see the copy.
+class SimulatedNode {
+ public:
+  SimulatedNode(const ClusterState& state, uint32_t index, const NodeInfo& node,
+                const CycleState& cycle);
+  // NodeInfo.AddPodInfo / RemovePod plus the PreFilterExtensions AddPod / RemovePod.
+  void Add(PodRecord* record);
+  void Remove(PodRecord* record);
+  const NodeInfo& node() const { return node_; }
+  const CycleState& cycle() const { return cycle_; }
+
+ private:
+  const ClusterState& state_;
+  uint32_t index_;
+  NodeInfo node_;
+  CycleState cycle_;
+};
+
+// RunFilterPluginsWithNominatedPods: when pods of equal or higher priority than the cycle's pod
+// are nominated to the node, the filters must pass both with them added and without; the
+// verdict is the first failure. `node` and `cycle` may be a simulation.
+void FilterNodeWithNominatedPods(const CycleState& cycle, const ClusterState& state,
+                                 uint32_t index, const NodeInfo& node, NodeVerdict& v);
+
 }  // namespace sextant
 
 #endif  // SEXTANT_FRAMEWORK_CYCLE_STATE_H_

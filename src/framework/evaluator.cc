@@ -284,7 +284,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
         v.code = FilterCode::kUnschedulableAndUnresolvable;
         continue;
       }
-      FilterNode(cycle, state, live[i], node, v);
+      FilterNodeWithNominatedPods(cycle, state, live[i], node, v);
       if (v.code != FilterCode::kSuccess) continue;
       int64_t pod_affinity = ScoreNode(cycle, options_, state, live[i], node, v);
       if (!cycle.pod_affinity_score.skip) {
@@ -380,6 +380,18 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       first_best = i;
     }
     if (v.score == best) ++ties;
+  }
+  // A pod nominated by an earlier preemption goes to its nominated node when that node passes
+  // the filters (upstream evaluateNominatedNode, which then skips the other nodes).
+  if (pod.nominated_node_name && !pod.nominated_node_name->empty()) {
+    for (size_t i = 0; i < out.verdicts.size(); ++i) {
+      const NodeVerdict& v = out.verdicts[i];
+      if (v.code == FilterCode::kSuccess &&
+          state.node(v.node).node->name == *pod.nominated_node_name) {
+        out.chosen = i;
+        return;
+      }
+    }
   }
   // The (random_value % ties)-th node with the best score, in node order.
   uint64_t pick = random_value % ties;

@@ -21,48 +21,19 @@ constexpr int64_t kNoStartTime = INT64_MAX;  // upstream reads time.Now(): later
 
 int64_t StartTime(const Pod& pod) { return pod.start_unix_nanos.value_or(kNoStartTime); }
 
-// A copy of a node the dry run can take pods off and put them back on.
-NodeInfo Simulate(const NodeInfo& n) {
-  NodeInfo c;
-  c.present = n.present;
-  c.unschedulable = n.unschedulable;
-  c.has_hard_taints = n.has_hard_taints;
-  c.has_prefer_no_schedule = n.has_prefer_no_schedule;
-  c.allocatable = n.allocatable;
-  c.requested = n.requested;
-  c.non0_milli_cpu = n.non0_milli_cpu;
-  c.non0_memory = n.non0_memory;
-  c.pods = n.pods;
-  c.node = std::make_unique<Node>(*n.node);
-  return c;
-}
-
+// The dry run on one node: a simulation with pods taken off and put back, filtered with the
+// nominated pods of equal or higher priority as upstream's RunFilterPluginsWithNominatedPods.
 struct DryRun {
   const ClusterState& state;
   uint32_t index;
-  NodeInfo node;
-  CycleState cycle;
+  SimulatedNode sim;
 
-  void Remove(PodRecord* r) {
-    node.requested.Add(r->resource.requests, -1);
-    node.non0_milli_cpu -= r->resource.non0_milli_cpu;
-    node.non0_memory -= r->resource.non0_memory;
-    node.pods.erase(std::find(node.pods.begin(), node.pods.end(), r));
-    PodTopologySpreadUpdateWithPod(cycle.spread, state, r->pod, index, -1);
-    InterPodAffinityUpdateWithPod(cycle.pod_affinity, state, *r, index, -1);
-  }
-  void Add(PodRecord* r) {
-    node.requested.Add(r->resource.requests, +1);
-    node.non0_milli_cpu += r->resource.non0_milli_cpu;
-    node.non0_memory += r->resource.non0_memory;
-    node.pods.push_back(r);
-    PodTopologySpreadUpdateWithPod(cycle.spread, state, r->pod, index, +1);
-    InterPodAffinityUpdateWithPod(cycle.pod_affinity, state, *r, index, +1);
-  }
+  void Remove(PodRecord* r) { sim.Remove(r); }
+  void Add(PodRecord* r) { sim.Add(r); }
   NodeVerdict Filter() const {
     NodeVerdict v;
     v.node = index;
-    FilterNode(cycle, state, index, node, v);
+    FilterNodeWithNominatedPods(sim.cycle(), state, index, sim.node(), v);
     return v;
   }
 };
@@ -117,7 +88,7 @@ class Selector {
   // SelectVictimsOnNode. On failure returns the node's status as a verdict in *failure.
   bool SelectVictims(uint32_t index, Candidate* out, NodeVerdict* failure,
                      std::string* failure_reason) const {
-    DryRun run{state_, index, Simulate(state_.node(index)), cycle_};
+    DryRun run{state_, index, SimulatedNode(state_, index, state_.node(index), cycle_)};
     std::vector<PodRecord*> potential;
     for (PodRecord* r : state_.node(index).pods) {
       if (r->pod.Priority() < pod_.Priority()) potential.push_back(r);

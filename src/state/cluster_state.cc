@@ -43,7 +43,33 @@ struct ClusterState::Impl {
   NodeLabelIndex node_labels;
   PodLabelIndex pod_labels;
   AffinityTermIndex affinity_terms;
+  // Pending pods by the node slot status.nominatedNodeName names.
+  absl::flat_hash_map<uint32_t, std::vector<PodRecord*>> nominated;
+  const std::vector<PodRecord*> none;
 };
+
+void ClusterState::Nominate(PodRecord& record) {
+  if (record.node_index >= 0 || !record.pod.nominated_node_name ||
+      record.pod.nominated_node_name->empty()) {
+    return;
+  }
+  impl_->nominated[NodeSlot(*record.pod.nominated_node_name)].push_back(&record);
+}
+
+void ClusterState::Unnominate(PodRecord& record) {
+  if (record.node_index >= 0 || !record.pod.nominated_node_name) return;
+  auto it = impl_->node_index.find(*record.pod.nominated_node_name);
+  if (it == impl_->node_index.end()) return;
+  auto nit = impl_->nominated.find(it->second);
+  if (nit == impl_->nominated.end()) return;
+  std::erase(nit->second, &record);
+  if (nit->second.empty()) impl_->nominated.erase(nit);
+}
+
+const std::vector<PodRecord*>& ClusterState::NominatedPods(uint32_t node) const {
+  auto it = impl_->nominated.find(node);
+  return it == impl_->nominated.end() ? impl_->none : it->second;
+}
 
 ClusterState::ClusterState()
     : registry_(std::make_unique<ResourceRegistry>()), impl_(std::make_unique<Impl>()) {}
@@ -127,6 +153,7 @@ absl::Status ClusterState::UpsertPod(const Pod& pod) {
   if (IsTerminal(pod)) {
     auto it = impl_->pods.find(key);
     if (it != impl_->pods.end()) {
+      Unnominate(it->second);
       Unbind(it->second);
       impl_->pods.erase(it);
       ++generation_;
@@ -141,12 +168,15 @@ absl::Status ClusterState::UpsertPod(const Pod& pod) {
   fresh.affinity = CompiledAffinity(pod);
 
   PodRecord& record = impl_->pods[key];
+  Unnominate(record);
   Unbind(record);
   record = std::move(fresh);
   if (!pod.node_name.empty()) {
     record.node_index = NodeSlot(pod.node_name);
     Account(record, +1);
     ++impl_->bound;
+  } else {
+    Nominate(record);
   }
   ++generation_;
   return absl::OkStatus();
@@ -157,6 +187,7 @@ absl::Status ClusterState::RemovePod(absl::string_view pod_key) {
   if (it == impl_->pods.end()) {
     return absl::NotFoundError(absl::StrCat("Pod \"", pod_key, "\": not found"));
   }
+  Unnominate(it->second);
   Unbind(it->second);
   impl_->pods.erase(it);
   ++generation_;
@@ -186,6 +217,7 @@ absl::Status ClusterState::AssumePod(const Pod& pod, absl::string_view node_name
   fresh.node_index = index;
 
   PodRecord& record = impl_->pods[key];
+  Unnominate(record);
   record = std::move(fresh);
   Account(record, +1);
   ++impl_->bound;

@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "sextant/cluster_state.h"
 #include "sextant/evaluate.h"
+#include "state/node_info.h"
 
 namespace sextant {
 namespace {
@@ -249,6 +250,98 @@ TEST_F(PreemptionTest, FullClusterHighPriorityGuaranteedPodEvictsExactlyOne) {
   EXPECT_EQ(r.candidates, 4);
   // Every node ties up to the start times: the victim that started last is the one to go.
   EXPECT_EQ(r.victims[0].name, "n3-batch-3");
+}
+
+}  // namespace
+}  // namespace sextant
+
+namespace sextant {
+namespace {
+
+class NominatedPodsTest : public PreemptionTest {
+ protected:
+  Evaluation Evaluate(const Pod& pod) {
+    ProfileOptions options;
+    options.parallelism = 1;
+    return Evaluator(options).Evaluate(state_, pod, 0);
+  }
+  const NodeVerdict& Verdict(const Evaluation& e, const std::string& node) {
+    for (const NodeVerdict& v : e.verdicts) {
+      if (state_.node(v.node).node->name == node) return v;
+    }
+    ADD_FAILURE() << "no verdict for " << node;
+    return e.verdicts.front();
+  }
+};
+
+TEST_F(NominatedPodsTest, NominatedPodCountsForPodsOfEqualOrLowerPriority) {
+  AddNode(MakeNode("n1", "2"));
+  AddNode(MakeNode("n2", "2"));
+  Pod nominated = MakePod("preemptor", 100, "2");
+  nominated.nominated_node_name = "n1";
+  AddPod(nominated);
+  Evaluation lower = Evaluate(MakePod("lower", 50, "1"));
+  EXPECT_EQ(Verdict(lower, "n1").plugin, PluginId::kNodeResourcesFit);
+  EXPECT_EQ(lower.Reasons(Verdict(lower, "n1")), std::vector<std::string>{"Insufficient cpu"});
+  EXPECT_EQ(Verdict(lower, "n2").code, FilterCode::kSuccess);
+  Evaluation equal = Evaluate(MakePod("equal", 100, "1"));
+  EXPECT_EQ(Verdict(equal, "n1").code, FilterCode::kUnschedulable);
+  // A pod of higher priority does not see it; nor does the nominated pod itself.
+  EXPECT_EQ(Verdict(Evaluate(MakePod("higher", 200, "1")), "n1").code, FilterCode::kSuccess);
+  EXPECT_EQ(Verdict(Evaluate(nominated), "n1").code, FilterCode::kSuccess);
+  // Bound, the pod is no longer nominated: its resources count as any bound pod's.
+  Pod bound = nominated;
+  bound.node_name = "n1";
+  bound.phase = "Running";
+  AddPod(bound);
+  EXPECT_TRUE(state_.NominatedPods(static_cast<uint32_t>(state_.FindNode("n1"))).empty());
+}
+
+TEST_F(NominatedPodsTest, NominatedPodTakesPartInAntiAffinity) {
+  AddNode(MakeNode("n1", "8"));
+  Pod nominated = MakePod("db-0", 100, "1");
+  nominated.labels = {{"app", "db"}};
+  nominated.nominated_node_name = "n1";
+  AddPod(nominated);
+  Pod pod = MakePod("db-1", 100, "1");
+  pod.labels = {{"app", "db"}};
+  PodAffinityTerm term;
+  term.label_selector = LabelSelector{{{"app", "db"}}, {}};
+  term.topology_key = "kubernetes.io/hostname";
+  pod.affinity.emplace().pod_anti_affinity.emplace().required.push_back(term);
+  const Evaluation e = Evaluate(pod);
+  EXPECT_EQ(Verdict(e, "n1").plugin, PluginId::kInterPodAffinity);
+}
+
+TEST_F(NominatedPodsTest, PodGoesToItsNominatedNodeWhenItFits) {
+  AddNode(MakeNode("busy", "4"));
+  AddNode(MakeNode("idle", "4"));
+  AddPod(MakePod("other", 0, "3", "busy"));
+  Pod pod = MakePod("pod", 100, "1");
+  pod.nominated_node_name = "busy";
+  Evaluation e = Evaluate(pod);
+  ASSERT_TRUE(e.chosen);
+  // LeastAllocated prefers idle, but the nominated node passes the filters.
+  EXPECT_EQ(state_.node(e.verdicts[*e.chosen].node).node->name, "busy");
+  pod.nominated_node_name = "gone";
+  e = Evaluate(pod);
+  EXPECT_EQ(state_.node(e.verdicts[*e.chosen].node).node->name, "idle");
+}
+
+TEST_F(NominatedPodsTest, DryRunKeepsRoomForNominatedPods) {
+  AddNode(MakeNode("n1", "4"));
+  AddNode(MakeNode("n2", "4"));
+  AddPod(MakePod("n1-low", 0, "2", "n1"));
+  AddPod(MakePod("n1-mid", 10, "2", "n1"));
+  AddPod(MakePod("n2-low", 0, "4", "n2"));
+  // A pod of higher priority is already nominated to n1 for 2 cpu: evicting n1-low alone would
+  // leave no room for both; on n2 evicting n2-low is enough.
+  Pod nominated = MakePod("first", 500, "2");
+  nominated.nominated_node_name = "n1";
+  AddPod(nominated);
+  PreemptionResult r = Run(MakePod("pod", 100, "2"));
+  EXPECT_EQ(r.nominated_node, "n2");
+  EXPECT_THAT(Names(r), ElementsAre("n2-low"));
 }
 
 }  // namespace
