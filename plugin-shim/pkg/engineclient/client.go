@@ -1,5 +1,5 @@
 // Package engineclient is the shim's side of the sextant.v1 Engine API: a gRPC client for the
-// per-pod calls (Evaluate, Assume, Forget) and the Sync loop that mirrors the scheduler's
+// per-pod calls (Evaluate, Preempt, Assume, Forget) and the Sync loop that mirrors the scheduler's
 // informers into the engine (a full snapshot on connect, then one ordered delta per event).
 //
 // The plugin sees only the Client interface, so its tests use a fake. GRPCClient is safe for
@@ -40,6 +40,11 @@ type Client interface {
 	// wrap one of ErrNotSynced, ErrUnavailable, ErrTimeout, ErrStale, ErrEpochChanged or
 	// ErrEngine, except a default selector with no LabelSelector form (never seen in practice).
 	Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error)
+	// Preempt runs the engine's DefaultPreemption for pod (PostFilter): the engine runs the
+	// scheduling cycle again, then the dry run on every Unschedulable node. The request carries
+	// what Evaluate's does and the answer is checked the same way; errors are Evaluate's. The
+	// answer's nominated_node is empty when preemption cannot help (message says why).
+	Preempt(ctx context.Context, pod *v1.Pod) (*sextantv1.PreemptResponse, error)
 	// Assume tells the engine that pod is being bound to node (Reserve).
 	Assume(ctx context.Context, pod *v1.Pod, node string) error
 	// Forget undoes Assume (Unreserve). A failed Forget is retried after the next resync.
@@ -201,6 +206,39 @@ func (c *GRPCClient) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.Eval
 	if resp.Epoch != epoch {
 		c.requestEpochResync()
 		return nil, fmt.Errorf("%w: Evaluate answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
+	}
+	if resp.AppliedSequence < minSequence {
+		return nil, fmt.Errorf("%w: applied sequence %d < %d sent", ErrStale, resp.AppliedSequence, minSequence)
+	}
+	return resp, nil
+}
+
+// Preempt implements Client.
+func (c *GRPCClient) Preempt(ctx context.Context, pod *v1.Pod) (*sextantv1.PreemptResponse, error) {
+	c.mu.RLock()
+	synced, epoch := c.synced, c.epoch
+	c.mu.RUnlock()
+	if !synced {
+		return nil, fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
+	}
+	spreadSelector, err := DefaultSpreadSelector(pod, c.spread)
+	if err != nil {
+		return nil, err
+	}
+	minSequence := c.lastSent.Load()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	resp, err := c.rpc.Preempt(ctx, &sextantv1.PreemptRequest{
+		Pod: PodToProto(pod), MinSequence: minSequence, Epoch: epoch, DefaultSpreadSelector: spreadSelector,
+	})
+	observeRequest(methodPreempt, start, err)
+	if err != nil {
+		return nil, c.callError("Preempt", err)
+	}
+	if resp.Epoch != epoch {
+		c.requestEpochResync()
+		return nil, fmt.Errorf("%w: Preempt answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
 	}
 	if resp.AppliedSequence < minSequence {
 		return nil, fmt.Errorf("%w: applied sequence %d < %d sent", ErrStale, resp.AppliedSequence, minSequence)

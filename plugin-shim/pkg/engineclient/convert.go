@@ -83,7 +83,21 @@ func PodToProto(p *v1.Pod) *sextantv1.Pod {
 	}
 	out.ContainerStatuses = containerStatusesToProto(status.ContainerStatuses)
 	out.InitContainerStatuses = containerStatusesToProto(status.InitContainerStatuses)
+	out.TerminatingByPreemption = terminatingByPreemption(status)
 	return out
+}
+
+// terminatingByPreemption is the condition half of upstream's preemption.PodTerminatingByPreemption
+// (the engine checks the deletion timestamp itself): DisruptionTarget=True with reason
+// PreemptionByScheduler.
+func terminatingByPreemption(status *v1.PodStatus) bool {
+	for i := range status.Conditions {
+		c := &status.Conditions[i]
+		if c.Type == v1.DisruptionTarget && c.Status == v1.ConditionTrue && c.Reason == v1.PodReasonPreemptionByScheduler {
+			return true
+		}
+	}
+	return false
 }
 
 // PriorityClassToProto converts a PriorityClass.

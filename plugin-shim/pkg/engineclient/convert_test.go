@@ -115,7 +115,8 @@ func fullPod() *v1.Pod {
 			Phase:             v1.PodRunning,
 			StartTime:         &started,
 			NominatedNodeName: "n2",
-			Conditions:        []v1.PodCondition{{Type: v1.PodResizePending, Status: v1.ConditionTrue, Reason: v1.PodReasonInfeasible}},
+			Conditions: []v1.PodCondition{{Type: v1.PodResizePending, Status: v1.ConditionTrue, Reason: v1.PodReasonInfeasible},
+				{Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: v1.PodReasonPreemptionByScheduler}},
 			ContainerStatuses: []v1.ContainerStatus{{
 				Name:               "app",
 				AllocatedResources: rl("cpu", "500m"),
@@ -188,8 +189,9 @@ func fullPodProto() *sextantv1.Pod {
 			Name: "app", AllocatedResources: prl("cpu", "500m"),
 			ResourceRequests: prl("cpu", "250m"), ResourceLimits: prl("cpu", "1"),
 		}},
-		InitContainerStatuses: []*sextantv1.ContainerStatus{{Name: "sidecar", AllocatedResources: prl("memory", "64Mi")}},
-		ResizeStatus:          "Infeasible",
+		InitContainerStatuses:   []*sextantv1.ContainerStatus{{Name: "sidecar", AllocatedResources: prl("memory", "64Mi")}},
+		ResizeStatus:            "Infeasible",
+		TerminatingByPreemption: true,
 	}
 }
 
@@ -557,5 +559,26 @@ func collectSchemaFields(md protoreflect.MessageDescriptor, all, visited map[pro
 		case fd.Message() != nil:
 			collectSchemaFields(fd.Message(), all, visited)
 		}
+	}
+}
+
+func TestPodToProtoTerminatingByPreemption(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cond v1.PodCondition
+		want bool
+	}{
+		{"preempted by the scheduler", v1.PodCondition{Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: v1.PodReasonPreemptionByScheduler}, true},
+		{"condition false", v1.PodCondition{Type: v1.DisruptionTarget, Status: v1.ConditionFalse, Reason: v1.PodReasonPreemptionByScheduler}, false},
+		{"evicted by the API", v1.PodCondition{Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: "EvictionByEvictionAPI"}, false},
+		{"another condition", v1.PodCondition{Type: v1.PodReady, Status: v1.ConditionTrue, Reason: v1.PodReasonPreemptionByScheduler}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := fullPod()
+			p.Status.Conditions = []v1.PodCondition{tc.cond}
+			if got := PodToProto(p).TerminatingByPreemption; got != tc.want {
+				t.Errorf("terminating_by_preemption = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

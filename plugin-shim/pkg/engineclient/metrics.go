@@ -22,6 +22,7 @@ const (
 // Methods, as the method label spells them.
 const (
 	methodEvaluate = "Evaluate"
+	methodPreempt  = "Preempt"
 	methodAssume   = "Assume"
 	methodForget   = "Forget"
 	methodSync     = "Sync"
@@ -50,7 +51,7 @@ var (
 		Namespace:      metricsNamespace,
 		Subsystem:      metricsSubsystem,
 		Name:           "request_duration_seconds",
-		Help:           "Latency of round trips to the Sextant engine, by method (Evaluate, Assume, Forget, Sync).",
+		Help:           "Latency of round trips to the Sextant engine, by method (Evaluate, Preempt, Assume, Forget, Sync).",
 		Buckets:        metrics.ExponentialBuckets(0.0001, 2, 16), // 100µs .. ~3.3s
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"method"})

@@ -11,6 +11,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/klog/v2/ktesting"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/defaultbinder"
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/queuesort"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/metrics"
@@ -36,11 +38,11 @@ func init() {
 
 // fakeFactory registers the plugin with a fake engine client, decoding its args as New does.
 func fakeFactory(client *fakeClient) frameworkruntime.PluginFactory {
-	return func(_ context.Context, obj runtime.Object, _ fwk.Handle) (fwk.Plugin, error) {
+	return func(_ context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, error) {
 		if _, err := DecodeArgs(obj); err != nil {
 			return nil, err
 		}
-		return NewWithClient(client), nil
+		return NewWithHandle(client, h, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)), nil
 	}
 }
 
@@ -277,11 +279,11 @@ func TestDeployConfig(t *testing.T) {
 		set   config.PluginSet
 		want  []string
 	}{
-		{"preEnqueue", got.PreEnqueue, []string{"SchedulingGates"}},
+		{"preEnqueue", got.PreEnqueue, []string{"SchedulingGates", Name}},
 		{"queueSort", got.QueueSort, []string{"PrioritySort"}},
 		{"preFilter", got.PreFilter, []string{Name}},
 		{"filter", got.Filter, []string{Name}},
-		{"postFilter", got.PostFilter, nil},
+		{"postFilter", got.PostFilter, []string{Name}},
 		{"preScore", got.PreScore, nil},
 		{"score", got.Score, []string{Name}},
 		{"reserve", got.Reserve, []string{Name}},

@@ -1,7 +1,8 @@
 // Package sextant is the Sextant scheduler-framework plugin. It forwards each scheduling cycle to
 // the Sextant engine: PreFilter makes one Evaluate call per pod and keeps the answer in the
 // CycleState; Filter and Score only read it (no call per node); Reserve and Unreserve become
-// Assume and Forget. When the engine cannot be reached, is stale or has restarted, the cycle
+// Assume and Forget; PostFilter is the engine's Preempt, actuated by upstream's preemption
+// Executor (preemption.go). When the engine cannot be reached, is stale or has restarted, the cycle
 // fails with an Error status and the pod goes through the normal backoff: nothing is bound on
 // a guess.
 package sextant
@@ -13,8 +14,10 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 
 	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
 	"sextant.io/plugin-shim/pkg/engineclient"
@@ -34,6 +37,8 @@ const (
 // framework turns opportunistic batching off, so every pod gets its own Evaluate.
 type Plugin struct {
 	client engineclient.Client
+	// preemptor actuates the engine's preemption decisions; nil without a framework handle.
+	preemptor *preemptor
 }
 
 var (
@@ -63,12 +68,19 @@ func New(ctx context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, err
 	go client.Run(ctx)
 	logger.Info("Sextant plugin created", "engineAddress", args.EngineAddress, "timeout", args.Timeout.Duration,
 		"scoringStrategy", args.ScoringStrategy)
-	return NewWithClient(client), nil
+	return NewWithHandle(client, h, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)), nil
 }
 
 // NewWithClient returns a plugin that talks to the engine through client (tests pass a fake).
+// Without a framework handle PostFilter fails with an Error status.
 func NewWithClient(client engineclient.Client) *Plugin {
 	return &Plugin{client: client}
+}
+
+// NewWithHandle is NewWithClient with the framework handle and scheduler features that
+// PostFilter's actuation (upstream's preemption Executor) needs.
+func NewWithHandle(client engineclient.Client, h fwk.Handle, fts feature.Features) *Plugin {
+	return &Plugin{client: client, preemptor: newPreemptor(h, fts)}
 }
 
 // Name implements fwk.Plugin.
@@ -122,7 +134,7 @@ func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.P
 }
 
 // PreFilterExtensions implements fwk.PreFilterPlugin. The engine's answer does not change when
-// the framework simulates adding or removing pods (preemption is the engine's, later).
+// the framework simulates adding or removing pods: the engine runs preemption's dry run itself.
 func (pl *Plugin) PreFilterExtensions() fwk.PreFilterExtensions { return nil }
 
 // Filter implements fwk.FilterPlugin: the engine's verdict for the node, with its reasons and code.

@@ -28,6 +28,9 @@ type fakeClient struct {
 	assumeErr   error
 	forgetErr   error
 	evaluations []string
+	preemptResp *sextantv1.PreemptResponse
+	preemptErr  error
+	preemptions []string
 	assumed     []string // "namespace/name@node"
 	forgotten   []string
 }
@@ -39,6 +42,13 @@ func (f *fakeClient) Evaluate(_ context.Context, pod *v1.Pod) (*sextantv1.Evalua
 	defer f.mu.Unlock()
 	f.evaluations = append(f.evaluations, pod.Namespace+"/"+pod.Name)
 	return f.resp, f.err
+}
+
+func (f *fakeClient) Preempt(_ context.Context, pod *v1.Pod) (*sextantv1.PreemptResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.preemptions = append(f.preemptions, pod.Namespace+"/"+pod.Name)
+	return f.preemptResp, f.preemptErr
 }
 
 func (f *fakeClient) Assume(_ context.Context, pod *v1.Pod, node string) error {

@@ -42,12 +42,14 @@ type FakeEngine struct {
 	Assumes  []*sextantv1.AssumeRequest
 	Forgets  []*sextantv1.ForgetRequest
 	Evals    []*sextantv1.EvaluateRequest
+	Preempts []*sextantv1.PreemptRequest
 
 	// Knobs.
 	ResyncNext   int  // answer the next N deltas with resync_required
 	DropNext     bool // end the stream on the next message, applying nothing
 	SilentNext   bool // swallow the next message without an answer
 	EvaluateFunc func(*sextantv1.EvaluateRequest) (*sextantv1.EvaluateResponse, error)
+	PreemptFunc  func(*sextantv1.PreemptRequest) (*sextantv1.PreemptResponse, error)
 	FailForgets  int           // answer the next N Forgets with UNAVAILABLE
 	kill         chan struct{} // closed to end every open stream
 
@@ -229,6 +231,40 @@ func (f *FakeEngine) Evaluate(ctx context.Context, req *sextantv1.EvaluateReques
 	f.mu.Unlock()
 	if eval != nil {
 		return eval(req)
+	}
+	return resp, nil
+}
+
+// Preempt answers as Evaluate does (waiting for min_sequence, checking the epoch); without
+// PreemptFunc preemption cannot help.
+func (f *FakeEngine) Preempt(ctx context.Context, req *sextantv1.PreemptRequest) (*sextantv1.PreemptResponse, error) {
+	for {
+		f.mu.Lock()
+		caughtUp := f.Applied >= req.MinSequence
+		f.mu.Unlock()
+		if caughtUp || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Millisecond):
+		}
+	}
+	f.mu.Lock()
+	f.Preempts = append(f.Preempts, req)
+	preempt := f.PreemptFunc
+	resp := &sextantv1.PreemptResponse{Epoch: f.Epoch, AppliedSequence: f.Applied, Message: "preemption: not helpful (fake engine)"}
+	if req.Epoch != "" && req.Epoch != f.Epoch {
+		f.mu.Unlock()
+		return nil, status.Errorf(codes.FailedPrecondition, "engine epoch is %s, not %s", f.Epoch, req.Epoch)
+	}
+	if f.Applied < req.MinSequence {
+		f.mu.Unlock()
+		return nil, status.Errorf(codes.Unavailable, "engine is stale: applied sequence %d < %d", f.Applied, req.MinSequence)
+	}
+	f.mu.Unlock()
+	if preempt != nil {
+		return preempt(req)
 	}
 	return resp, nil
 }
