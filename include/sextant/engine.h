@@ -79,7 +79,7 @@ class Engine {
   // state; hands the decision (no nominated node when the pod fits or preemption cannot help)
   // to `consume`. Waits and fails as Evaluate does.
   absl::Status Preempt(const Pod& pod, uint64_t min_sequence, const std::string& epoch,
-                       absl::Duration wait,
+                       absl::Duration wait, bool list_candidates,
                        const std::function<void(const PreemptionResult&)>& consume);
 
   // Accounts `pod` on `node` until the binding shows up in a delta or Forget is called.

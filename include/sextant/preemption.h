@@ -23,6 +23,13 @@ struct PreemptionVictim {
   QosClass qos = QosClass::kBestEffort;
 };
 
+// One node where preemption would make the pod fit, with its victims (most important first).
+struct PreemptionCandidate {
+  std::string node;
+  std::vector<PreemptionVictim> victims;
+  int64_t pdb_violations = 0;
+};
+
 struct PreemptionResult {
   // The node the pod is nominated to; empty when preemption cannot help.
   std::string nominated_node;
@@ -31,6 +38,11 @@ struct PreemptionResult {
   int64_t pdb_violations = 0;
   // Candidate nodes found by the dry run (each with a victim set).
   int64_t candidates = 0;
+  // Every candidate in node order; filled only when asked (parity runs, explanations).
+  std::vector<PreemptionCandidate> all_candidates;
+  // The candidates still tied when the last criterion (start time) was applied; the chosen node
+  // is the first of them in node order (upstream: the first in Go map order).
+  std::vector<std::string> final_ties;
   // Upstream's status message: why the pod may not preempt, the FitError of a dry run that
   // found no candidate ("0/N nodes are available: ..."), or what was decided.
   std::string message;
@@ -44,7 +56,7 @@ struct PreemptionResult {
 // node is chosen by fewest PDB violations, lowest highest-victim priority, smallest priority
 // sum, fewest victims, latest start time of the most important victims, then node order.
 PreemptionResult Preempt(const Evaluator& evaluator, const ClusterState& state, const Pod& pod,
-                         const Evaluation& evaluation);
+                         const Evaluation& evaluation, bool list_candidates = false);
 
 }  // namespace sextant
 

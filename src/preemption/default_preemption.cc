@@ -140,8 +140,9 @@ class Selector {
   const CycleState& cycle_;
 };
 
-// pickOneNodeForPreemption's criteria, each a score to maximise; ties go to the next.
-const Candidate* PickOne(const std::vector<Candidate>& candidates) {
+// pickOneNodeForPreemption's criteria, each a score to maximise; ties go to the next. Returns
+// the candidates left after the last criterion, in node order.
+std::vector<const Candidate*> PickOne(const std::vector<Candidate>& candidates) {
   std::vector<const Candidate*> left;
   for (const Candidate& c : candidates) left.push_back(&c);
   auto narrow = [&](auto score) {
@@ -180,13 +181,17 @@ const Candidate* PickOne(const std::vector<Candidate>& candidates) {
     }
     return earliest;
   });
-  return left.front();  // upstream: the first in Go map order; Sextant: node order
+  return left;  // upstream takes the first in Go map order; Sextant the first in node order
 }
 
 }  // namespace
 
+PreemptionVictim VictimOf(const PodRecord* r) {
+  return PreemptionVictim{r->pod.name_space, r->pod.name, r->pod.uid, r->pod.Priority(), r->qos};
+}
+
 PreemptionResult Preempt(const Evaluator& evaluator, const ClusterState& state, const Pod& pod,
-                         const Evaluation& evaluation) {
+                         const Evaluation& evaluation, bool list_candidates) {
   PreemptionResult out;
   const ProfileOptions& options = evaluator.options();
   // PodEligibleToPreemptOthers.
@@ -260,13 +265,20 @@ PreemptionResult Preempt(const Evaluator& evaluator, const ClusterState& state, 
     return out;
   }
   out.candidates = static_cast<int64_t>(candidates.size());
-  const Candidate* best = PickOne(candidates);
+  std::vector<const Candidate*> ties = PickOne(candidates);
+  const Candidate* best = ties.front();
+  for (const Candidate* c : ties) out.final_ties.push_back(state.node(c->node).node->name);
+  if (list_candidates) {
+    for (const Candidate& c : candidates) {
+      PreemptionCandidate& listed = out.all_candidates.emplace_back();
+      listed.node = state.node(c.node).node->name;
+      listed.pdb_violations = c.pdb_violations;
+      for (const PodRecord* r : c.victims) listed.victims.push_back(VictimOf(r));
+    }
+  }
   out.nominated_node = state.node(best->node).node->name;
   out.pdb_violations = best->pdb_violations;
-  for (const PodRecord* r : best->victims) {
-    out.victims.push_back(
-        PreemptionVictim{r->pod.name_space, r->pod.name, r->pod.uid, r->pod.Priority(), r->qos});
-  }
+  for (const PodRecord* r : best->victims) out.victims.push_back(VictimOf(r));
   out.message = absl::StrCat("found a potential placement for pod on node ", out.nominated_node,
                              ", preempting ", out.victims.size(), " victims");
   return out;

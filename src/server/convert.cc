@@ -649,13 +649,20 @@ void ToProto(const PreemptionResult& in, v1::PreemptResponse* out) {
   out->set_message(in.message);
   out->set_pdb_violations(in.pdb_violations);
   out->set_candidates(in.candidates);
-  for (const PreemptionVictim& v : in.victims) {
-    v1::Victim* victim = out->add_victims();
+  auto encode = [](const PreemptionVictim& v, v1::Victim* victim) {
     victim->set_namespace_(v.name_space);
     victim->set_name(v.name);
     victim->set_uid(v.uid);
     victim->set_priority(v.priority);
     victim->set_qos_class(QosClassName(v.qos));
+  };
+  for (const PreemptionVictim& v : in.victims) encode(v, out->add_victims());
+  for (const std::string& node : in.final_ties) out->add_final_ties(node);
+  for (const PreemptionCandidate& c : in.all_candidates) {
+    v1::PreemptionCandidate* candidate = out->add_all_candidates();
+    candidate->set_node(c.node);
+    candidate->set_pdb_violations(c.pdb_violations);
+    for (const PreemptionVictim& v : c.victims) encode(v, candidate->add_victims());
   }
 }
 absl::StatusOr<PriorityClass> FromProto(const v1::PriorityClass& priority_class) {

@@ -147,7 +147,7 @@ grpc::Status EngineService::Preempt(grpc::ServerContext* context,
       std::min(kMaxStaleWait, budget - std::min(budget / 5, kMaxReplyReserve));
   const uint64_t applied = std::max(engine_->applied_sequence(), request->min_sequence());
   const absl::Status status = engine_->Preempt(
-      *pod, request->min_sequence(), request->epoch(), wait,
+      *pod, request->min_sequence(), request->epoch(), wait, request->list_candidates(),
       [response](const PreemptionResult& result) { ToProto(result, response); });
   if (!status.ok()) return ToGrpcStatus(status);
   response->set_epoch(engine_->epoch());

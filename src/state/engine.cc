@@ -201,7 +201,7 @@ absl::Status Engine::Evaluate(
 }
 
 absl::Status Engine::Preempt(const Pod& pod, uint64_t min_sequence, const std::string& epoch,
-                             absl::Duration wait,
+                             absl::Duration wait, bool list_candidates,
                              const std::function<void(const PreemptionResult&)>& consume) {
   if (auto status = CheckEpoch(epoch); !status.ok()) return status;
   absl::ReaderMutexLock lock(&mu_);
@@ -212,7 +212,7 @@ absl::Status Engine::Preempt(const Pod& pod, uint64_t min_sequence, const std::s
   if (evaluation.chosen) {
     result.message = "the pod fits without preemption";
   } else {
-    result = sextant::Preempt(*evaluator_, *state_, pod, evaluation);
+    result = sextant::Preempt(*evaluator_, *state_, pod, evaluation, list_candidates);
   }
   consume(result);
   return absl::OkStatus();

@@ -2685,8 +2685,10 @@ type PreemptRequest struct {
 	MinSequence           uint64                 `protobuf:"varint,2,opt,name=min_sequence,json=minSequence,proto3" json:"min_sequence,omitempty"`
 	Epoch                 string                 `protobuf:"bytes,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	DefaultSpreadSelector *LabelSelector         `protobuf:"bytes,4,opt,name=default_spread_selector,json=defaultSpreadSelector,proto3" json:"default_spread_selector,omitempty"` // as EvaluateRequest
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// List every candidate node with its victims in the response (parity runs, explanations).
+	ListCandidates bool `protobuf:"varint,5,opt,name=list_candidates,json=listCandidates,proto3" json:"list_candidates,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *PreemptRequest) Reset() {
@@ -2747,6 +2749,73 @@ func (x *PreemptRequest) GetDefaultSpreadSelector() *LabelSelector {
 	return nil
 }
 
+func (x *PreemptRequest) GetListCandidates() bool {
+	if x != nil {
+		return x.ListCandidates
+	}
+	return false
+}
+
+type PreemptionCandidate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Victims       []*Victim              `protobuf:"bytes,2,rep,name=victims,proto3" json:"victims,omitempty"` // most important first
+	PdbViolations int64                  `protobuf:"varint,3,opt,name=pdb_violations,json=pdbViolations,proto3" json:"pdb_violations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreemptionCandidate) Reset() {
+	*x = PreemptionCandidate{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreemptionCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreemptionCandidate) ProtoMessage() {}
+
+func (x *PreemptionCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreemptionCandidate.ProtoReflect.Descriptor instead.
+func (*PreemptionCandidate) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *PreemptionCandidate) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *PreemptionCandidate) GetVictims() []*Victim {
+	if x != nil {
+		return x.Victims
+	}
+	return nil
+}
+
+func (x *PreemptionCandidate) GetPdbViolations() int64 {
+	if x != nil {
+		return x.PdbViolations
+	}
+	return 0
+}
+
 type Victim struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -2760,7 +2829,7 @@ type Victim struct {
 
 func (x *Victim) Reset() {
 	*x = Victim{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	mi := &file_sextant_v1_engine_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +2841,7 @@ func (x *Victim) String() string {
 func (*Victim) ProtoMessage() {}
 
 func (x *Victim) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	mi := &file_sextant_v1_engine_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +2854,7 @@ func (x *Victim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Victim.ProtoReflect.Descriptor instead.
 func (*Victim) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{36}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Victim) GetNamespace() string {
@@ -2833,13 +2902,16 @@ type PreemptResponse struct {
 	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
 	PdbViolations int64  `protobuf:"varint,6,opt,name=pdb_violations,json=pdbViolations,proto3" json:"pdb_violations,omitempty"`
 	Candidates    int64  `protobuf:"varint,7,opt,name=candidates,proto3" json:"candidates,omitempty"` // nodes where preemption would make the pod fit
+	// The candidates still tied after upstream's last criterion; nominated_node is the first.
+	FinalTies     []string               `protobuf:"bytes,8,rep,name=final_ties,json=finalTies,proto3" json:"final_ties,omitempty"`
+	AllCandidates []*PreemptionCandidate `protobuf:"bytes,9,rep,name=all_candidates,json=allCandidates,proto3" json:"all_candidates,omitempty"` // when list_candidates, in node order
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PreemptResponse) Reset() {
 	*x = PreemptResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	mi := &file_sextant_v1_engine_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2851,7 +2923,7 @@ func (x *PreemptResponse) String() string {
 func (*PreemptResponse) ProtoMessage() {}
 
 func (x *PreemptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	mi := &file_sextant_v1_engine_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2864,7 +2936,7 @@ func (x *PreemptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreemptResponse.ProtoReflect.Descriptor instead.
 func (*PreemptResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{37}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PreemptResponse) GetEpoch() string {
@@ -2916,6 +2988,20 @@ func (x *PreemptResponse) GetCandidates() int64 {
 	return 0
 }
 
+func (x *PreemptResponse) GetFinalTies() []string {
+	if x != nil {
+		return x.FinalTies
+	}
+	return nil
+}
+
+func (x *PreemptResponse) GetAllCandidates() []*PreemptionCandidate {
+	if x != nil {
+		return x.AllCandidates
+	}
+	return nil
+}
+
 type AssumeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Pod           *Pod                   `protobuf:"bytes,1,opt,name=pod,proto3" json:"pod,omitempty"` // the pod as it is pending; the engine binds it to node
@@ -2927,7 +3013,7 @@ type AssumeRequest struct {
 
 func (x *AssumeRequest) Reset() {
 	*x = AssumeRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	mi := &file_sextant_v1_engine_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2939,7 +3025,7 @@ func (x *AssumeRequest) String() string {
 func (*AssumeRequest) ProtoMessage() {}
 
 func (x *AssumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	mi := &file_sextant_v1_engine_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2952,7 +3038,7 @@ func (x *AssumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssumeRequest.ProtoReflect.Descriptor instead.
 func (*AssumeRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{38}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AssumeRequest) GetPod() *Pod {
@@ -2986,7 +3072,7 @@ type AssumeResponse struct {
 
 func (x *AssumeResponse) Reset() {
 	*x = AssumeResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	mi := &file_sextant_v1_engine_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3084,7 @@ func (x *AssumeResponse) String() string {
 func (*AssumeResponse) ProtoMessage() {}
 
 func (x *AssumeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	mi := &file_sextant_v1_engine_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3097,7 @@ func (x *AssumeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssumeResponse.ProtoReflect.Descriptor instead.
 func (*AssumeResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{39}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AssumeResponse) GetEpoch() string {
@@ -3039,7 +3125,7 @@ type ForgetRequest struct {
 
 func (x *ForgetRequest) Reset() {
 	*x = ForgetRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	mi := &file_sextant_v1_engine_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3051,7 +3137,7 @@ func (x *ForgetRequest) String() string {
 func (*ForgetRequest) ProtoMessage() {}
 
 func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	mi := &file_sextant_v1_engine_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3064,7 +3150,7 @@ func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetRequest.ProtoReflect.Descriptor instead.
 func (*ForgetRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{40}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ForgetRequest) GetNamespace() string {
@@ -3098,7 +3184,7 @@ type ForgetResponse struct {
 
 func (x *ForgetResponse) Reset() {
 	*x = ForgetResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[41]
+	mi := &file_sextant_v1_engine_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3110,7 +3196,7 @@ func (x *ForgetResponse) String() string {
 func (*ForgetResponse) ProtoMessage() {}
 
 func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[41]
+	mi := &file_sextant_v1_engine_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3123,7 +3209,7 @@ func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResponse.ProtoReflect.Descriptor instead.
 func (*ForgetResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{41}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ForgetResponse) GetEpoch() string {
@@ -3376,18 +3462,23 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\tfit_error\x18\t \x01(\tR\bfitError\x12)\n" +
 	"\x10prefilter_plugin\x18\n" +
 	" \x01(\tR\x0fprefilterPlugin\x12+\n" +
-	"\x11prefilter_message\x18\v \x01(\tR\x10prefilterMessage\"\xbf\x01\n" +
+	"\x11prefilter_message\x18\v \x01(\tR\x10prefilterMessage\"\xe8\x01\n" +
 	"\x0ePreemptRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12!\n" +
 	"\fmin_sequence\x18\x02 \x01(\x04R\vminSequence\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\tR\x05epoch\x12Q\n" +
-	"\x17default_spread_selector\x18\x04 \x01(\v2\x19.sextant.v1.LabelSelectorR\x15defaultSpreadSelector\"\x85\x01\n" +
+	"\x17default_spread_selector\x18\x04 \x01(\v2\x19.sextant.v1.LabelSelectorR\x15defaultSpreadSelector\x12'\n" +
+	"\x0flist_candidates\x18\x05 \x01(\bR\x0elistCandidates\"~\n" +
+	"\x13PreemptionCandidate\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12,\n" +
+	"\avictims\x18\x02 \x03(\v2\x12.sextant.v1.VictimR\avictims\x12%\n" +
+	"\x0epdb_violations\x18\x03 \x01(\x03R\rpdbViolations\"\x85\x01\n" +
 	"\x06Victim\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
 	"\x03uid\x18\x03 \x01(\tR\x03uid\x12\x1a\n" +
 	"\bpriority\x18\x04 \x01(\x05R\bpriority\x12\x1b\n" +
-	"\tqos_class\x18\x05 \x01(\tR\bqosClass\"\x88\x02\n" +
+	"\tqos_class\x18\x05 \x01(\tR\bqosClass\"\xef\x02\n" +
 	"\x0fPreemptResponse\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12)\n" +
 	"\x10applied_sequence\x18\x02 \x01(\x04R\x0fappliedSequence\x12%\n" +
@@ -3397,7 +3488,10 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x0epdb_violations\x18\x06 \x01(\x03R\rpdbViolations\x12\x1e\n" +
 	"\n" +
 	"candidates\x18\a \x01(\x03R\n" +
-	"candidates\"\\\n" +
+	"candidates\x12\x1d\n" +
+	"\n" +
+	"final_ties\x18\b \x03(\tR\tfinalTies\x12F\n" +
+	"\x0eall_candidates\x18\t \x03(\v2\x1f.sextant.v1.PreemptionCandidateR\rallCandidates\"\\\n" +
 	"\rAssumeRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x14\n" +
@@ -3438,7 +3532,7 @@ func file_sextant_v1_engine_proto_rawDescGZIP() []byte {
 }
 
 var file_sextant_v1_engine_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sextant_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_sextant_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_sextant_v1_engine_proto_goTypes = []any{
 	(FilterCode)(0),                  // 0: sextant.v1.FilterCode
 	(ObjectRef_Kind)(0),              // 1: sextant.v1.ObjectRef.Kind
@@ -3478,28 +3572,29 @@ var file_sextant_v1_engine_proto_goTypes = []any{
 	(*NodeResult)(nil),               // 35: sextant.v1.NodeResult
 	(*EvaluateResponse)(nil),         // 36: sextant.v1.EvaluateResponse
 	(*PreemptRequest)(nil),           // 37: sextant.v1.PreemptRequest
-	(*Victim)(nil),                   // 38: sextant.v1.Victim
-	(*PreemptResponse)(nil),          // 39: sextant.v1.PreemptResponse
-	(*AssumeRequest)(nil),            // 40: sextant.v1.AssumeRequest
-	(*AssumeResponse)(nil),           // 41: sextant.v1.AssumeResponse
-	(*ForgetRequest)(nil),            // 42: sextant.v1.ForgetRequest
-	(*ForgetResponse)(nil),           // 43: sextant.v1.ForgetResponse
-	nil,                              // 44: sextant.v1.ResourceList.ItemsEntry
-	nil,                              // 45: sextant.v1.LabelSelector.MatchLabelsEntry
-	nil,                              // 46: sextant.v1.Pod.LabelsEntry
-	nil,                              // 47: sextant.v1.Pod.NodeSelectorEntry
-	nil,                              // 48: sextant.v1.Node.LabelsEntry
-	nil,                              // 49: sextant.v1.Namespace.LabelsEntry
+	(*PreemptionCandidate)(nil),      // 38: sextant.v1.PreemptionCandidate
+	(*Victim)(nil),                   // 39: sextant.v1.Victim
+	(*PreemptResponse)(nil),          // 40: sextant.v1.PreemptResponse
+	(*AssumeRequest)(nil),            // 41: sextant.v1.AssumeRequest
+	(*AssumeResponse)(nil),           // 42: sextant.v1.AssumeResponse
+	(*ForgetRequest)(nil),            // 43: sextant.v1.ForgetRequest
+	(*ForgetResponse)(nil),           // 44: sextant.v1.ForgetResponse
+	nil,                              // 45: sextant.v1.ResourceList.ItemsEntry
+	nil,                              // 46: sextant.v1.LabelSelector.MatchLabelsEntry
+	nil,                              // 47: sextant.v1.Pod.LabelsEntry
+	nil,                              // 48: sextant.v1.Pod.NodeSelectorEntry
+	nil,                              // 49: sextant.v1.Node.LabelsEntry
+	nil,                              // 50: sextant.v1.Namespace.LabelsEntry
 }
 var file_sextant_v1_engine_proto_depIdxs = []int32{
-	44, // 0: sextant.v1.ResourceList.items:type_name -> sextant.v1.ResourceList.ItemsEntry
+	45, // 0: sextant.v1.ResourceList.items:type_name -> sextant.v1.ResourceList.ItemsEntry
 	5,  // 1: sextant.v1.NodeSelectorTerm.match_expressions:type_name -> sextant.v1.SelectorRequirement
 	5,  // 2: sextant.v1.NodeSelectorTerm.match_fields:type_name -> sextant.v1.SelectorRequirement
 	6,  // 3: sextant.v1.NodeSelector.node_selector_terms:type_name -> sextant.v1.NodeSelectorTerm
 	6,  // 4: sextant.v1.PreferredSchedulingTerm.preference:type_name -> sextant.v1.NodeSelectorTerm
 	7,  // 5: sextant.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> sextant.v1.NodeSelector
 	8,  // 6: sextant.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> sextant.v1.PreferredSchedulingTerm
-	45, // 7: sextant.v1.LabelSelector.match_labels:type_name -> sextant.v1.LabelSelector.MatchLabelsEntry
+	46, // 7: sextant.v1.LabelSelector.match_labels:type_name -> sextant.v1.LabelSelector.MatchLabelsEntry
 	5,  // 8: sextant.v1.LabelSelector.match_expressions:type_name -> sextant.v1.SelectorRequirement
 	10, // 9: sextant.v1.PodAffinityTerm.label_selector:type_name -> sextant.v1.LabelSelector
 	10, // 10: sextant.v1.PodAffinityTerm.namespace_selector:type_name -> sextant.v1.LabelSelector
@@ -3517,22 +3612,22 @@ var file_sextant_v1_engine_proto_depIdxs = []int32{
 	2,  // 22: sextant.v1.ContainerStatus.resource_limits:type_name -> sextant.v1.ResourceList
 	2,  // 23: sextant.v1.PodResources.requests:type_name -> sextant.v1.ResourceList
 	2,  // 24: sextant.v1.PodResources.limits:type_name -> sextant.v1.ResourceList
-	46, // 25: sextant.v1.Pod.labels:type_name -> sextant.v1.Pod.LabelsEntry
+	47, // 25: sextant.v1.Pod.labels:type_name -> sextant.v1.Pod.LabelsEntry
 	16, // 26: sextant.v1.Pod.init_containers:type_name -> sextant.v1.Container
 	16, // 27: sextant.v1.Pod.containers:type_name -> sextant.v1.Container
 	2,  // 28: sextant.v1.Pod.overhead:type_name -> sextant.v1.ResourceList
 	18, // 29: sextant.v1.Pod.resources:type_name -> sextant.v1.PodResources
-	47, // 30: sextant.v1.Pod.node_selector:type_name -> sextant.v1.Pod.NodeSelectorEntry
+	48, // 30: sextant.v1.Pod.node_selector:type_name -> sextant.v1.Pod.NodeSelectorEntry
 	14, // 31: sextant.v1.Pod.affinity:type_name -> sextant.v1.Affinity
 	4,  // 32: sextant.v1.Pod.tolerations:type_name -> sextant.v1.Toleration
 	15, // 33: sextant.v1.Pod.topology_spread_constraints:type_name -> sextant.v1.TopologySpreadConstraint
 	17, // 34: sextant.v1.Pod.container_statuses:type_name -> sextant.v1.ContainerStatus
 	17, // 35: sextant.v1.Pod.init_container_statuses:type_name -> sextant.v1.ContainerStatus
-	48, // 36: sextant.v1.Node.labels:type_name -> sextant.v1.Node.LabelsEntry
+	49, // 36: sextant.v1.Node.labels:type_name -> sextant.v1.Node.LabelsEntry
 	3,  // 37: sextant.v1.Node.taints:type_name -> sextant.v1.Taint
 	2,  // 38: sextant.v1.Node.capacity:type_name -> sextant.v1.ResourceList
 	2,  // 39: sextant.v1.Node.allocatable:type_name -> sextant.v1.ResourceList
-	49, // 40: sextant.v1.Namespace.labels:type_name -> sextant.v1.Namespace.LabelsEntry
+	50, // 40: sextant.v1.Namespace.labels:type_name -> sextant.v1.Namespace.LabelsEntry
 	10, // 41: sextant.v1.PodDisruptionBudget.selector:type_name -> sextant.v1.LabelSelector
 	23, // 42: sextant.v1.PodDisruptionBudget.min_available:type_name -> sextant.v1.IntOrPercent
 	23, // 43: sextant.v1.PodDisruptionBudget.max_unavailable:type_name -> sextant.v1.IntOrPercent
@@ -3556,23 +3651,25 @@ var file_sextant_v1_engine_proto_depIdxs = []int32{
 	35, // 61: sextant.v1.EvaluateResponse.nodes:type_name -> sextant.v1.NodeResult
 	19, // 62: sextant.v1.PreemptRequest.pod:type_name -> sextant.v1.Pod
 	10, // 63: sextant.v1.PreemptRequest.default_spread_selector:type_name -> sextant.v1.LabelSelector
-	38, // 64: sextant.v1.PreemptResponse.victims:type_name -> sextant.v1.Victim
-	19, // 65: sextant.v1.AssumeRequest.pod:type_name -> sextant.v1.Pod
-	32, // 66: sextant.v1.Engine.Sync:input_type -> sextant.v1.SyncRequest
-	34, // 67: sextant.v1.Engine.Evaluate:input_type -> sextant.v1.EvaluateRequest
-	37, // 68: sextant.v1.Engine.Preempt:input_type -> sextant.v1.PreemptRequest
-	40, // 69: sextant.v1.Engine.Assume:input_type -> sextant.v1.AssumeRequest
-	42, // 70: sextant.v1.Engine.Forget:input_type -> sextant.v1.ForgetRequest
-	33, // 71: sextant.v1.Engine.Sync:output_type -> sextant.v1.SyncResponse
-	36, // 72: sextant.v1.Engine.Evaluate:output_type -> sextant.v1.EvaluateResponse
-	39, // 73: sextant.v1.Engine.Preempt:output_type -> sextant.v1.PreemptResponse
-	41, // 74: sextant.v1.Engine.Assume:output_type -> sextant.v1.AssumeResponse
-	43, // 75: sextant.v1.Engine.Forget:output_type -> sextant.v1.ForgetResponse
-	71, // [71:76] is the sub-list for method output_type
-	66, // [66:71] is the sub-list for method input_type
-	66, // [66:66] is the sub-list for extension type_name
-	66, // [66:66] is the sub-list for extension extendee
-	0,  // [0:66] is the sub-list for field type_name
+	39, // 64: sextant.v1.PreemptionCandidate.victims:type_name -> sextant.v1.Victim
+	39, // 65: sextant.v1.PreemptResponse.victims:type_name -> sextant.v1.Victim
+	38, // 66: sextant.v1.PreemptResponse.all_candidates:type_name -> sextant.v1.PreemptionCandidate
+	19, // 67: sextant.v1.AssumeRequest.pod:type_name -> sextant.v1.Pod
+	32, // 68: sextant.v1.Engine.Sync:input_type -> sextant.v1.SyncRequest
+	34, // 69: sextant.v1.Engine.Evaluate:input_type -> sextant.v1.EvaluateRequest
+	37, // 70: sextant.v1.Engine.Preempt:input_type -> sextant.v1.PreemptRequest
+	41, // 71: sextant.v1.Engine.Assume:input_type -> sextant.v1.AssumeRequest
+	43, // 72: sextant.v1.Engine.Forget:input_type -> sextant.v1.ForgetRequest
+	33, // 73: sextant.v1.Engine.Sync:output_type -> sextant.v1.SyncResponse
+	36, // 74: sextant.v1.Engine.Evaluate:output_type -> sextant.v1.EvaluateResponse
+	40, // 75: sextant.v1.Engine.Preempt:output_type -> sextant.v1.PreemptResponse
+	42, // 76: sextant.v1.Engine.Assume:output_type -> sextant.v1.AssumeResponse
+	44, // 77: sextant.v1.Engine.Forget:output_type -> sextant.v1.ForgetResponse
+	73, // [73:78] is the sub-list for method output_type
+	68, // [68:73] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_sextant_v1_engine_proto_init() }
@@ -3602,7 +3699,7 @@ func file_sextant_v1_engine_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sextant_v1_engine_proto_rawDesc), len(file_sextant_v1_engine_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
