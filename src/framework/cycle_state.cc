@@ -64,7 +64,7 @@ SimulatedNode::SimulatedNode(const ClusterState& state, uint32_t index, const No
   node_.non0_milli_cpu = node.non0_milli_cpu;
   node_.non0_memory = node.non0_memory;
   node_.pods = node.pods;
-  node_.node = std::make_unique<Node>(*node.node);
+  node_.node = node.node;  // labels and taints do not change in a simulation
 }
 
 void SimulatedNode::Add(PodRecord* r) {

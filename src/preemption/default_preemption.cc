@@ -40,13 +40,10 @@ struct DryRun {
 
 // preemption.FilterVictimsWithPDBViolation for single-pod victims, in the given order.
 std::vector<bool> PdbViolations(const std::vector<PodRecord*>& victims,
-                                const std::vector<PodDisruptionBudget>& pdbs) {
+                                const std::vector<PodDisruptionBudget>& pdbs,
+                                const std::vector<CompiledLabelSelector>& selectors) {
   std::vector<int64_t> allowed;
-  std::vector<CompiledLabelSelector> selectors;
-  for (const auto& pdb : pdbs) {
-    allowed.push_back(pdb.disruptions_allowed);
-    selectors.push_back(CompiledLabelSelector::FromOptional(pdb.selector));
-  }
+  for (const auto& pdb : pdbs) allowed.push_back(pdb.disruptions_allowed);
   std::vector<bool> out;
   for (const PodRecord* r : victims) {
     bool violating = false;
@@ -72,7 +69,11 @@ class Selector {
  public:
   Selector(const ClusterState& state, const ProfileOptions& options, const Pod& pod,
            const CycleState& cycle)
-      : state_(state), options_(options), pod_(pod), cycle_(cycle) {}
+      : state_(state), options_(options), pod_(pod), cycle_(cycle) {
+    for (const auto& pdb : state.pod_disruption_budgets()) {
+      pdb_selectors_.push_back(CompiledLabelSelector::FromOptional(pdb.selector));
+    }
+  }
 
   // MoreImportantVictim for single pods: higher priority, then (Sextant option) higher QoS,
   // then earlier start; the pod key makes the order total where upstream's sort is unstable.
@@ -105,7 +106,8 @@ class Selector {
     }
     std::stable_sort(potential.begin(), potential.end(),
                      [&](const PodRecord* a, const PodRecord* b) { return MoreImportant(a, b); });
-    std::vector<bool> violating = PdbViolations(potential, state_.pod_disruption_budgets());
+    std::vector<bool> violating =
+        PdbViolations(potential, state_.pod_disruption_budgets(), pdb_selectors_);
     out->node = index;
     auto reprieve = [&](PodRecord* r) {
       run.Add(r);
@@ -138,6 +140,7 @@ class Selector {
   const ProfileOptions& options_;
   const Pod& pod_;
   const CycleState& cycle_;
+  std::vector<CompiledLabelSelector> pdb_selectors_;
 };
 
 // pickOneNodeForPreemption's criteria, each a score to maximise; ties go to the next. Returns
