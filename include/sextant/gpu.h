@@ -119,10 +119,13 @@ struct GpuWorkloadType {
 };
 struct GpuWorkload {
   std::vector<GpuWorkloadType> types;
+  // Requested cpu milli per requested GPU milli over all GPU pods of the list (Sextant's CPU
+  // stranding term); 0 when the list has no GPU pod.
+  double cpu_per_gpu_milli = 0;
 };
 // FGD's estimate from a pod list: distinct demands, most popular first (ties: larger cpu, gpu,
 // count, model mask first), taken until `coverage` of the pods is reached, popularity
-// renormalised over those taken. CPU-only pods count as types.
+// renormalised over those taken. CPU-only pods count as types. cpu_per_gpu_milli is set too.
 GpuWorkload EstimateGpuWorkload(const std::vector<GpuPodSpec>& pods, double coverage = 0.95);
 
 // FGD's fragmentation of one node measured against a workload: for each type, the idle GPU milli
@@ -156,6 +159,7 @@ inline constexpr int kGpuKinds = 10;
 struct GpuNodeView {
   const GpuDeviceTable* gpus = nullptr;
   int64_t cpu_left_milli = 0;      // allocatable - requested
+  int64_t cpu_capacity_milli = 0;  // allocatable
   // GpuClustering: how many GPU pods of each kind the node holds (index: GpuKindIndex).
   const std::array<int32_t, kGpuKinds>* kind_counts = nullptr;
   // FGD/Sextant: the node's current NodeGpuFragmentation when the caller caches it; < 0: compute.

@@ -43,6 +43,15 @@ struct GpuTraceOptions {
   const GpuWorkload* workload = nullptr;
   // Record each pod's placement time (the scheduling decision, not the bookkeeping).
   bool record_latency = false;
+  // Keep every node's final state and the demands of the pods that failed (for breakdowns).
+  bool keep_final_state = false;
+};
+
+// A node at the end of a replay.
+struct GpuTraceNodeState {
+  GpuDeviceTable gpus;
+  int64_t cpu_left_milli = 0;
+  int64_t memory_left_bytes = 0;
 };
 
 // After each pod (placed or not): cumulative requested GPU milli and allocated GPU milli.
@@ -62,6 +71,8 @@ struct GpuTraceResult {
   double unallocated_gpus_at_130 = 0;  // (1 - alloc_at_130) x cluster GPUs
   std::vector<GpuTracePoint> curve;
   std::vector<double> latency_seconds;  // per pod, when record_latency
+  std::vector<GpuTraceNodeState> final_nodes;  // when keep_final_state
+  std::vector<GpuDemand> failed_demands;       // when keep_final_state
   double wall_seconds = 0;
 };
 
@@ -80,11 +91,13 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
 double AllocationAtArrived(const std::vector<GpuTracePoint>& curve, int64_t cluster_gpus,
                            int percent);
 
-// Runs every (policy, seed) pair on up to `threads` threads (0: all cores); results in
-// policy-major, seed-minor order. The first error stops the run.
+// Runs every (policy, seed) pair on up to `threads` threads (0: all cores), each with `base`
+// but its own policy and seed (and the pod list's estimated workload unless base has one);
+// results in policy-major, seed-minor order. The first error is returned.
 absl::StatusOr<std::vector<GpuTraceResult>> RunGpuTraceMatrix(
     const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPodSpec>& pods,
-    const std::vector<GpuPolicy>& policies, const std::vector<uint64_t>& seeds, int threads);
+    const std::vector<GpuPolicy>& policies, const std::vector<uint64_t>& seeds,
+    const GpuTraceOptions& base, int threads);
 
 // The allocation-vs-arrived curve per policy, mean over that policy's seeds at each arrived %
 // 0..max (the metric above): CSV with a header "arrived_percent,<policy>,..." and one row per

@@ -78,6 +78,59 @@ bool WriteText(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// Mean over seeds, at the end of the replay: idle GPUs as whole free devices and as partial
+// slivers, the idle GPUs on nodes with less than 4 cores or 16 GiB left, and the failed pods
+// by kind.
+void PrintBreakdown(const std::vector<GpuTraceResult>& results,
+                    const std::vector<GpuPolicy>& policies, size_t seeds) {
+  std::printf("\nat the end (mean over seeds; GPUs)\n%-14s %8s %8s %8s %9s %9s | failed pods: "
+              "%6s %6s %6s %6s %6s %6s\n",
+              "policy", "idle", "whole", "partial", "cpu<4c", "mem<16G", "cpu", "shared", "1gpu",
+              "2gpu", "4gpu", "8gpu");
+  for (size_t p = 0; p < policies.size(); ++p) {
+    double idle = 0, whole = 0, partial = 0, cpu_starved = 0, mem_starved = 0;
+    double failed[6] = {0, 0, 0, 0, 0, 0};
+    for (size_t s = 0; s < seeds; ++s) {
+      const GpuTraceResult& r = results[p * seeds + s];
+      for (const GpuTraceNodeState& node : r.final_nodes) {
+        const double left = static_cast<double>(node.gpus.total_left()) / kGpuMilli;
+        idle += left;
+        whole += node.gpus.fully_free();
+        partial += left - node.gpus.fully_free();
+        if (node.cpu_left_milli < 4000) cpu_starved += left;
+        if (node.memory_left_bytes < (int64_t{16} << 30)) mem_starved += left;
+      }
+      for (const GpuDemand& d : r.failed_demands) {
+        int kind = GpuKindIndex(d);
+        int column = kind < 0 ? 0 : kind == 0 ? 1 : kind == 1 ? 2 : kind == 2 ? 3 : kind == 4 ? 4 : 5;
+        failed[column] += 1;
+      }
+    }
+    const double k = static_cast<double>(seeds);
+    std::printf("%-14s %8.1f %8.1f %8.1f %9.1f %9.1f | %20.1f %6.1f %6.1f %6.1f %6.1f %6.1f\n",
+                std::string(GpuPolicyName(policies[p])).c_str(), idle / k, whole / k, partial / k,
+                cpu_starved / k, mem_starved / k, failed[0] / k, failed[1] / k, failed[2] / k,
+                failed[3] / k, failed[4] / k, failed[5] / k);
+  }
+  std::printf("\npartly used devices by milli left (100s; mean count over seeds)\n%-14s", "policy");
+  for (int b = 0; b < 10; ++b) std::printf(" %5d", b * 100);
+  std::printf("\n");
+  for (size_t p = 0; p < policies.size(); ++p) {
+    double hist[10] = {};
+    for (size_t s = 0; s < seeds; ++s) {
+      for (const GpuTraceNodeState& node : results[p * seeds + s].final_nodes) {
+        for (int i = 0; i < node.gpus.count(); ++i) {
+          int64_t left = node.gpus.milli_left(i);
+          if (left > 0 && left < kGpuMilli) hist[left / 100] += 1;
+        }
+      }
+    }
+    std::printf("%-14s", std::string(GpuPolicyName(policies[p])).c_str());
+    for (double h : hist) std::printf(" %5.0f", h / static_cast<double>(seeds));
+    std::printf("\n");
+  }
+}
+
 }  // namespace
 
 CLI::App* AddGpuTraceCommand(CLI::App& app, GpuTraceArgs& args) {
@@ -98,6 +151,8 @@ CLI::App* AddGpuTraceCommand(CLI::App& app, GpuTraceArgs& args) {
                   "Tune the workload to this multiple of the cluster's GPUs")
       ->capture_default_str();
   cmd->add_flag("--per-seed", args.per_seed, "Also print every seed's figures");
+  cmd->add_flag("--breakdown", args.breakdown,
+                "Also print where the idle GPUs are at the end and which pods failed");
   cmd->add_option("--csv", args.csv_path, "Write the allocation-vs-arrived curve (CSV)");
   cmd->add_option("--svg", args.svg_path, "Plot the allocation-vs-arrived curve (SVG)");
   cmd->add_option("--title", args.title, "Title of the plot (default: the pod list's name)");
@@ -138,7 +193,10 @@ int RunGpuTrace(const GpuTraceArgs& args) {
   }
 
   const auto start = std::chrono::steady_clock::now();
-  auto results = RunGpuTraceMatrix(*nodes, *pods, policies, seeds, args.threads);
+  GpuTraceOptions base;
+  base.tune_ratio = args.tune_ratio;
+  base.keep_final_state = args.breakdown;
+  auto results = RunGpuTraceMatrix(*nodes, *pods, policies, seeds, base, args.threads);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!results.ok()) {
     std::cerr << "sextant gpu-trace: " << results.status().message() << "\n";
@@ -184,6 +242,7 @@ int RunGpuTrace(const GpuTraceArgs& args) {
                 unalloc / k, failed / k, seconds / k, reference.c_str());
   }
   std::printf("%zu replays in %.1f s wall\n", results->size(), wall);
+  if (args.breakdown) PrintBreakdown(*results, policies, seeds.size());
 
   if (!args.csv_path.empty()) {
     if (!WriteText(args.csv_path, GpuTraceCurveCsv(*results))) {

@@ -18,6 +18,7 @@ struct GpuTraceArgs {
   int threads = 0;
   double tune_ratio = 1.3;
   bool per_seed = false;
+  bool breakdown = false;
   std::string csv_path;
   std::string svg_path;
   std::string title;

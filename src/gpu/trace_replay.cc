@@ -211,6 +211,7 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
         GpuNodeView view;
         view.gpus = &gpus[pos];
         view.cpu_left_milli = info.allocatable.milli_cpu - info.requested.milli_cpu;
+        view.cpu_capacity_milli = info.allocatable.milli_cpu;
         view.kind_counts = &kinds[pos];
         return view;
       };
@@ -277,8 +278,16 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
       ++version[chosen];
     } else {
       ++result.failed;
+      if (options.keep_final_state) result.failed_demands.push_back(demand);
     }
     result.curve.push_back({arrived, allocated});
+  }
+  if (options.keep_final_state) {
+    for (size_t pos = 0; pos < n; ++pos) {
+      const NodeInfo& info = cluster.node(slot[pos]);
+      result.final_nodes.push_back({gpus[pos], info.allocatable.milli_cpu - info.requested.milli_cpu,
+                                    info.allocatable.memory - info.requested.memory});
+    }
   }
   result.pods = static_cast<int64_t>(sequence.size());
   result.alloc_at_100 = AllocationAtArrived(result.curve, result.cluster_gpus, 100);
@@ -312,8 +321,10 @@ double AllocationAtArrived(const std::vector<GpuTracePoint>& curve, int64_t clus
 
 absl::StatusOr<std::vector<GpuTraceResult>> RunGpuTraceMatrix(
     const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPodSpec>& pods,
-    const std::vector<GpuPolicy>& policies, const std::vector<uint64_t>& seeds, int threads) {
-  const GpuWorkload workload = EstimateGpuWorkload(pods);
+    const std::vector<GpuPolicy>& policies, const std::vector<uint64_t>& seeds,
+    const GpuTraceOptions& base, int threads) {
+  const GpuWorkload estimated = EstimateGpuWorkload(pods);
+  const GpuWorkload* workload = base.workload != nullptr ? base.workload : &estimated;
   const size_t jobs = policies.size() * seeds.size();
   std::vector<GpuTraceResult> results(jobs);
   std::vector<absl::Status> errors(jobs);
@@ -331,10 +342,10 @@ absl::StatusOr<std::vector<GpuTraceResult>> RunGpuTraceMatrix(
   auto worker = [&] {
     for (size_t i = next++; i < jobs; i = next++) {
       const size_t job = order[i];
-      GpuTraceOptions options;
+      GpuTraceOptions options = base;
       options.policy = policies[job / seeds.size()];
       options.seed = seeds[job % seeds.size()];
-      options.workload = &workload;
+      options.workload = workload;
       auto result = ReplayGpuTrace(nodes, pods, options);
       if (result.ok()) {
         results[job] = std::move(*result);

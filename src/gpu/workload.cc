@@ -21,6 +21,13 @@ GpuWorkload EstimateGpuWorkload(const std::vector<GpuPodSpec>& pods, double cove
     return a.first > b.first;
   });
   GpuWorkload workload;
+  double cpu = 0, gpu = 0;
+  for (const GpuPodSpec& pod : pods) {
+    if (!pod.UsesGpu()) continue;
+    cpu += static_cast<double>(GpuDemand::Of(pod).cpu_milli);
+    gpu += static_cast<double>(pod.TotalGpuMilli());
+  }
+  if (gpu > 0) workload.cpu_per_gpu_milli = cpu / gpu;
   const double total = static_cast<double>(pods.size());
   if (total == 0) return workload;
   const double wanted = coverage * total;
