@@ -18,7 +18,7 @@ struct Trace {
 };
 
 const Trace* LoadTrace() {
-  static const Trace* trace = [] () -> const Trace* {
+  static const Trace* trace = []() -> const Trace* {
     std::string dir;
     if (const char* env = std::getenv("SEXTANT_GPU_TRACE_DIR")) {
       dir = env;

@@ -9,10 +9,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace sextant {
 
@@ -53,7 +53,7 @@ struct GpuPodSpec {
   int64_t cpu_milli = 0;
   int64_t memory_bytes = 0;
   int num_gpu = 0;
-  int64_t gpu_milli = 0;   // per device, 0..1000
+  int64_t gpu_milli = 0;    // per device, 0..1000
   GpuModelMask models = 0;  // allowed models; 0: any
 
   bool UsesGpu() const { return num_gpu > 0 && gpu_milli > 0; }
@@ -147,8 +147,8 @@ enum class GpuPolicy {
   kSextant,        // Sextant's own: see docs/gpu-placement.md
 };
 inline constexpr GpuPolicy kAllGpuPolicies[] = {
-    GpuPolicy::kRandom, GpuPolicy::kDotProduct, GpuPolicy::kGpuClustering, GpuPolicy::kGpuPacking,
-    GpuPolicy::kBestFit, GpuPolicy::kFgd, GpuPolicy::kSextant};
+    GpuPolicy::kRandom,  GpuPolicy::kDotProduct, GpuPolicy::kGpuClustering, GpuPolicy::kGpuPacking,
+    GpuPolicy::kBestFit, GpuPolicy::kFgd,        GpuPolicy::kSextant};
 absl::string_view GpuPolicyName(GpuPolicy policy);  // "Random", "DotProduct", ..., "Sextant"
 // Case-insensitive name; InvalidArgument listing the names otherwise.
 absl::StatusOr<GpuPolicy> ParseGpuPolicy(absl::string_view name);

@@ -8,10 +8,10 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "sextant/gpu.h"
 
 namespace sextant {
@@ -63,14 +63,14 @@ struct GpuTracePoint {
 struct GpuTraceResult {
   GpuPolicy policy = GpuPolicy::kSextant;
   uint64_t seed = 0;
-  int64_t cluster_gpus = 0;    // whole GPUs in the cluster
-  int64_t pods = 0;            // pods replayed after tuning
-  int64_t failed = 0;          // pods that fit nowhere
-  double alloc_at_100 = 0;     // allocation % at 100% arrived (the paper's metric)
-  double alloc_at_130 = 0;     // allocation % at 130% arrived
+  int64_t cluster_gpus = 0;            // whole GPUs in the cluster
+  int64_t pods = 0;                    // pods replayed after tuning
+  int64_t failed = 0;                  // pods that fit nowhere
+  double alloc_at_100 = 0;             // allocation % at 100% arrived (the paper's metric)
+  double alloc_at_130 = 0;             // allocation % at 130% arrived
   double unallocated_gpus_at_130 = 0;  // (1 - alloc_at_130) x cluster GPUs
   std::vector<GpuTracePoint> curve;
-  std::vector<double> latency_seconds;  // per pod, when record_latency
+  std::vector<double> latency_seconds;         // per pod, when record_latency
   std::vector<GpuTraceNodeState> final_nodes;  // when keep_final_state
   std::vector<GpuDemand> failed_demands;       // when keep_final_state
   double wall_seconds = 0;

@@ -27,25 +27,40 @@ struct Published {
 const std::map<std::string, std::map<GpuPolicy, Published>>& PublishedResults() {
   static const auto* table = new std::map<std::string, std::map<GpuPolicy, Published>>{
       {"openb_pod_list_default",
-       {{GpuPolicy::kRandom, {86.30, 87.47}}, {GpuPolicy::kDotProduct, {90.62, 90.85}},
-        {GpuPolicy::kGpuClustering, {91.65, 91.88}}, {GpuPolicy::kGpuPacking, {91.78, 92.00}},
-        {GpuPolicy::kBestFit, {92.86, 93.08}}, {GpuPolicy::kFgd, {95.23, 95.39}}}},
+       {{GpuPolicy::kRandom, {86.30, 87.47}},
+        {GpuPolicy::kDotProduct, {90.62, 90.85}},
+        {GpuPolicy::kGpuClustering, {91.65, 91.88}},
+        {GpuPolicy::kGpuPacking, {91.78, 92.00}},
+        {GpuPolicy::kBestFit, {92.86, 93.08}},
+        {GpuPolicy::kFgd, {95.23, 95.39}}}},
       {"openb_pod_list_gpuspec33",
-       {{GpuPolicy::kRandom, {83.87, 86.46}}, {GpuPolicy::kDotProduct, {79.82, 89.14}},
-        {GpuPolicy::kGpuClustering, {81.09, 92.12}}, {GpuPolicy::kGpuPacking, {82.22, 93.22}},
-        {GpuPolicy::kBestFit, {80.39, 93.09}}, {GpuPolicy::kFgd, {87.84, 94.55}}}},
+       {{GpuPolicy::kRandom, {83.87, 86.46}},
+        {GpuPolicy::kDotProduct, {79.82, 89.14}},
+        {GpuPolicy::kGpuClustering, {81.09, 92.12}},
+        {GpuPolicy::kGpuPacking, {82.22, 93.22}},
+        {GpuPolicy::kBestFit, {80.39, 93.09}},
+        {GpuPolicy::kFgd, {87.84, 94.55}}}},
       {"openb_pod_list_multigpu50",
-       {{GpuPolicy::kRandom, {81.28, 90.27}}, {GpuPolicy::kDotProduct, {94.73, 94.85}},
-        {GpuPolicy::kGpuClustering, {95.69, 95.81}}, {GpuPolicy::kGpuPacking, {96.06, 96.18}},
-        {GpuPolicy::kBestFit, {95.62, 95.74}}, {GpuPolicy::kFgd, {97.09, 97.18}}}},
+       {{GpuPolicy::kRandom, {81.28, 90.27}},
+        {GpuPolicy::kDotProduct, {94.73, 94.85}},
+        {GpuPolicy::kGpuClustering, {95.69, 95.81}},
+        {GpuPolicy::kGpuPacking, {96.06, 96.18}},
+        {GpuPolicy::kBestFit, {95.62, 95.74}},
+        {GpuPolicy::kFgd, {97.09, 97.18}}}},
       {"openb_pod_list_gpushare40",
-       {{GpuPolicy::kRandom, {84.86, 86.00}}, {GpuPolicy::kDotProduct, {89.30, 89.56}},
-        {GpuPolicy::kGpuClustering, {89.76, 90.02}}, {GpuPolicy::kGpuPacking, {89.77, 90.03}},
-        {GpuPolicy::kBestFit, {91.44, 91.69}}, {GpuPolicy::kFgd, {93.96, 94.15}}}},
+       {{GpuPolicy::kRandom, {84.86, 86.00}},
+        {GpuPolicy::kDotProduct, {89.30, 89.56}},
+        {GpuPolicy::kGpuClustering, {89.76, 90.02}},
+        {GpuPolicy::kGpuPacking, {89.77, 90.03}},
+        {GpuPolicy::kBestFit, {91.44, 91.69}},
+        {GpuPolicy::kFgd, {93.96, 94.15}}}},
       {"openb_pod_list_cpu050",
-       {{GpuPolicy::kRandom, {89.02, 91.24}}, {GpuPolicy::kDotProduct, {93.03, 93.27}},
-        {GpuPolicy::kGpuClustering, {93.52, 93.79}}, {GpuPolicy::kGpuPacking, {93.46, 93.72}},
-        {GpuPolicy::kBestFit, {93.56, 93.79}}, {GpuPolicy::kFgd, {95.00, 95.21}}}},
+       {{GpuPolicy::kRandom, {89.02, 91.24}},
+        {GpuPolicy::kDotProduct, {93.03, 93.27}},
+        {GpuPolicy::kGpuClustering, {93.52, 93.79}},
+        {GpuPolicy::kGpuPacking, {93.46, 93.72}},
+        {GpuPolicy::kBestFit, {93.56, 93.79}},
+        {GpuPolicy::kFgd, {95.00, 95.21}}}},
   };
   return *table;
 }
@@ -83,10 +98,11 @@ bool WriteText(const std::string& path, const std::string& text) {
 // by kind.
 void PrintBreakdown(const std::vector<GpuTraceResult>& results,
                     const std::vector<GpuPolicy>& policies, size_t seeds) {
-  std::printf("\nat the end (mean over seeds; GPUs)\n%-14s %8s %8s %8s %9s %9s | failed pods: "
-              "%6s %6s %6s %6s %6s %6s\n",
-              "policy", "idle", "whole", "partial", "cpu<4c", "mem<16G", "cpu", "shared", "1gpu",
-              "2gpu", "4gpu", "8gpu");
+  std::printf(
+      "\nat the end (mean over seeds; GPUs)\n%-14s %8s %8s %8s %9s %9s | failed pods: "
+      "%6s %6s %6s %6s %6s %6s\n",
+      "policy", "idle", "whole", "partial", "cpu<4c", "mem<16G", "cpu", "shared", "1gpu", "2gpu",
+      "4gpu", "8gpu");
   for (size_t p = 0; p < policies.size(); ++p) {
     double idle = 0, whole = 0, partial = 0, cpu_starved = 0, mem_starved = 0;
     double failed[6] = {0, 0, 0, 0, 0, 0};
@@ -102,7 +118,12 @@ void PrintBreakdown(const std::vector<GpuTraceResult>& results,
       }
       for (const GpuDemand& d : r.failed_demands) {
         int kind = GpuKindIndex(d);
-        int column = kind < 0 ? 0 : kind == 0 ? 1 : kind == 1 ? 2 : kind == 2 ? 3 : kind == 4 ? 4 : 5;
+        int column = kind < 0    ? 0
+                     : kind == 0 ? 1
+                     : kind == 1 ? 2
+                     : kind == 2 ? 3
+                     : kind == 4 ? 4
+                                 : 5;
         failed[column] += 1;
       }
     }
@@ -197,7 +218,8 @@ int RunGpuTrace(const GpuTraceArgs& args) {
   base.tune_ratio = args.tune_ratio;
   base.keep_final_state = args.breakdown;
   auto results = RunGpuTraceMatrix(*nodes, *pods, policies, seeds, base, args.threads);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!results.ok()) {
     std::cerr << "sextant gpu-trace: " << results.status().message() << "\n";
     return 2;
@@ -209,8 +231,8 @@ int RunGpuTrace(const GpuTraceArgs& args) {
               list.c_str(), nodes->size(), static_cast<long long>(gpus), pods->size(),
               args.seeds.c_str(), args.tune_ratio);
   const auto published = PublishedResults().find(list);
-  std::printf("%-14s %9s %9s %12s %8s %9s  %s\n", "policy", "alloc@100", "alloc@130",
-              "unalloc@130", "failed", "replay s", "published @100/@130 (error)");
+  std::printf("%-14s %9s %9s %12s %8s %9s  %s\n", "policy", "alloc@100", "alloc@130", "unalloc@130",
+              "failed", "replay s", "published @100/@130 (error)");
   for (size_t p = 0; p < policies.size(); ++p) {
     double at_100 = 0, at_130 = 0, unalloc = 0, failed = 0, seconds = 0;
     for (size_t s = 0; s < seeds.size(); ++s) {
@@ -232,9 +254,9 @@ int RunGpuTrace(const GpuTraceArgs& args) {
     if (published != PublishedResults().end()) {
       auto it = published->second.find(policies[p]);
       if (it != published->second.end()) {
-        reference = absl::StrFormat("%.2f / %.2f (%+.2f / %+.2f)", it->second.at_100,
-                                    it->second.at_130, at_100 / k - it->second.at_100,
-                                    at_130 / k - it->second.at_130);
+        reference =
+            absl::StrFormat("%.2f / %.2f (%+.2f / %+.2f)", it->second.at_100, it->second.at_130,
+                            at_100 / k - it->second.at_100, at_130 / k - it->second.at_130);
       }
     }
     std::printf("%-14s %9.2f %9.2f %12.1f %8.1f %9.2f  %s\n",
@@ -253,8 +275,10 @@ int RunGpuTrace(const GpuTraceArgs& args) {
   }
   if (!args.svg_path.empty()) {
     std::string title = args.title.empty()
-                            ? absl::StrFormat("%s: GPU allocation vs arrived workload (mean of %zu "
-                                              "seeds)", list, seeds.size())
+                            ? absl::StrFormat(
+                                  "%s: GPU allocation vs arrived workload (mean of %zu "
+                                  "seeds)",
+                                  list, seeds.size())
                             : args.title;
     if (!WriteText(args.svg_path, GpuTraceCurveSvg(*results, title))) {
       std::cerr << "sextant gpu-trace: cannot write " << args.svg_path << "\n";

@@ -76,7 +76,8 @@ std::string GpuTraceCurveSvg(const std::vector<GpuTraceResult>& results, absl::s
   std::string svg = absl::StrFormat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" "
-      "fill=\"white\"/>\n<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">%s</text>\n",
+      "fill=\"white\"/>\n<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" "
+      "font-size=\"15\">%s</text>\n",
       width, height, width / 2, title);
   struct Panel {
     double x0, x_lo, x_hi, y_lo, y_hi;
@@ -88,9 +89,9 @@ std::string GpuTraceCurveSvg(const std::vector<GpuTraceResult>& results, absl::s
     }
   }
   y_lo_zoom = std::floor(y_lo_zoom / 5) * 5;
-  const Panel panels[] = {{margin, 0, static_cast<double>(max_percent), 0, 100},
-                          {margin + panel_w + gap, 80, static_cast<double>(max_percent),
-                           y_lo_zoom, 100}};
+  const Panel panels[] = {
+      {margin, 0, static_cast<double>(max_percent), 0, 100},
+      {margin + panel_w + gap, 80, static_cast<double>(max_percent), y_lo_zoom, 100}};
   const double top = margin + 10;
   for (const Panel& p : panels) {
     auto px = [&](double x) { return p.x0 + (x - p.x_lo) / (p.x_hi - p.x_lo) * panel_w; };
@@ -131,9 +132,9 @@ std::string GpuTraceCurveSvg(const std::vector<GpuTraceResult>& results, absl::s
           kColors[i % 8], curves[i].policy == GpuPolicy::kSextant ? "2.5" : "1.5", points);
     }
   }
-  // Legend inside the zoom panel, with the value at the last percent.
+  // Legend in the lower right of the zoom panel (below the curves), with the last value.
   for (size_t i = 0; i < curves.size(); ++i) {
-    double y = top + 14 + 16 * static_cast<double>(i);
+    double y = top + panel_h - 8 - 16 * static_cast<double>(curves.size() - 1 - i);
     double x = panels[1].x0 + panel_w - 190;
     double last = curves[i].mean[max_percent];
     svg += absl::StrFormat(

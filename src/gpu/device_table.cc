@@ -12,9 +12,9 @@ namespace {
 
 // Index = GpuModelId. The Alibaba trace's models first (names as the trace writes them), then
 // current datacenter cards. At most 32 (GpuModelMask is 32 bits).
-constexpr absl::string_view kModelNames[] = {
-    "P4",  "2080", "1080", "M40", "T4",   "V100M16", "P100", "A10",  "3090",
-    "V100M32", "A100", "G1", "G2",  "G3",   "H100",    "H200", "L4",   "L40S"};
+constexpr absl::string_view kModelNames[] = {"P4",   "2080", "1080", "M40",     "T4",   "V100M16",
+                                             "P100", "A10",  "3090", "V100M32", "A100", "G1",
+                                             "G2",   "G3",   "H100", "H200",    "L4",   "L40S"};
 constexpr int kModelCount = sizeof(kModelNames) / sizeof(kModelNames[0]);
 static_assert(kModelCount <= 32);
 

@@ -11,13 +11,20 @@ namespace sextant {
 
 absl::string_view GpuPolicyName(GpuPolicy policy) {
   switch (policy) {
-    case GpuPolicy::kRandom: return "Random";
-    case GpuPolicy::kDotProduct: return "DotProduct";
-    case GpuPolicy::kGpuClustering: return "GpuClustering";
-    case GpuPolicy::kGpuPacking: return "GpuPacking";
-    case GpuPolicy::kBestFit: return "BestFit";
-    case GpuPolicy::kFgd: return "FGD";
-    case GpuPolicy::kSextant: return "Sextant";
+    case GpuPolicy::kRandom:
+      return "Random";
+    case GpuPolicy::kDotProduct:
+      return "DotProduct";
+    case GpuPolicy::kGpuClustering:
+      return "GpuClustering";
+    case GpuPolicy::kGpuPacking:
+      return "GpuPacking";
+    case GpuPolicy::kBestFit:
+      return "BestFit";
+    case GpuPolicy::kFgd:
+      return "FGD";
+    case GpuPolicy::kSextant:
+      return "Sextant";
   }
   return "?";
 }
@@ -37,13 +44,20 @@ GpuPlacement ScoreGpuNode(GpuPolicy policy, const GpuDemand& demand, const GpuNo
                           const GpuScoreContext& context) {
   using namespace gpu_internal;  // NOLINT: the scorers of this module
   switch (policy) {
-    case GpuPolicy::kRandom: return RandomScore(demand, node, context.random_draw);
-    case GpuPolicy::kDotProduct: return DotProductScore(demand, node);
-    case GpuPolicy::kGpuClustering: return GpuClusteringScore(demand, node);
-    case GpuPolicy::kGpuPacking: return GpuPackingScore(demand, node);
-    case GpuPolicy::kBestFit: return BestFitScore(demand, node);
-    case GpuPolicy::kFgd: return FgdScore(demand, node, *context.workload);
-    case GpuPolicy::kSextant: return SextantGpuScore(demand, node, *context.workload);
+    case GpuPolicy::kRandom:
+      return RandomScore(demand, node, context.random_draw);
+    case GpuPolicy::kDotProduct:
+      return DotProductScore(demand, node);
+    case GpuPolicy::kGpuClustering:
+      return GpuClusteringScore(demand, node);
+    case GpuPolicy::kGpuPacking:
+      return GpuPackingScore(demand, node);
+    case GpuPolicy::kBestFit:
+      return BestFitScore(demand, node);
+    case GpuPolicy::kFgd:
+      return FgdScore(demand, node, *context.workload);
+    case GpuPolicy::kSextant:
+      return SextantGpuScore(demand, node, *context.workload);
   }
   return {};
 }

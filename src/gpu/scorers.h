@@ -19,9 +19,8 @@ GpuPlacement SextantGpuScore(const GpuDemand& demand, const GpuNodeView& node,
 
 // The node's fragmentation: the cached value of the view when present.
 inline double FragmentationOf(const GpuNodeView& node, const GpuWorkload& workload) {
-  return node.fragmentation >= 0
-             ? node.fragmentation
-             : NodeGpuFragmentation(*node.gpus, node.cpu_left_milli, workload);
+  return node.fragmentation >= 0 ? node.fragmentation
+                                 : NodeGpuFragmentation(*node.gpus, node.cpu_left_milli, workload);
 }
 
 }  // namespace sextant::gpu_internal

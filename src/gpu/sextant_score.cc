@@ -19,9 +19,9 @@ constexpr double kReservationWeight = 10.0;
 // GPU milli of the node its cpu cannot feed at the workload's cpu per GPU milli.
 double Stranded(int64_t gpu_left_milli, int64_t cpu_left_milli, double cpu_per_gpu_milli) {
   if (cpu_per_gpu_milli <= 0) return 0;
-  return std::max(0.0, static_cast<double>(gpu_left_milli) -
-                           static_cast<double>(std::max<int64_t>(cpu_left_milli, 0)) /
-                               cpu_per_gpu_milli);
+  return std::max(
+      0.0, static_cast<double>(gpu_left_milli) -
+               static_cast<double>(std::max<int64_t>(cpu_left_milli, 0)) / cpu_per_gpu_milli);
 }
 
 // Popularity of the model-constrained GPU types that may use this node's model.
@@ -49,12 +49,11 @@ GpuPlacement SextantGpuScore(const GpuDemand& demand, const GpuNodeView& node,
   double extra = 0;  // the terms that do not depend on the device choice
   if (demand.UsesGpu()) {
     const double ratio = workload.cpu_per_gpu_milli;
-    extra += kStrandingWeight *
-             (Stranded(gpus.total_left(), node.cpu_left_milli, ratio) -
-              Stranded(gpus.total_left() - taken, cpu_after, ratio));
+    extra += kStrandingWeight * (Stranded(gpus.total_left(), node.cpu_left_milli, ratio) -
+                                 Stranded(gpus.total_left() - taken, cpu_after, ratio));
     if (demand.models == 0) {
-      extra -= kReservationWeight * ConstrainedPopularity(gpus, workload) *
-               static_cast<double>(taken);
+      extra -=
+          kReservationWeight * ConstrainedPopularity(gpus, workload) * static_cast<double>(taken);
     }
   }
   const double before = FragmentationOf(node, workload);
@@ -78,8 +77,7 @@ GpuPlacement SextantGpuScore(const GpuDemand& demand, const GpuNodeView& node,
   const GpuSet devices = gpus.BestFitDevices(demand);
   GpuDeviceTable after = gpus;
   if (demand.UsesGpu()) after.Allocate(devices, demand.gpu_milli);
-  return {SigmoidScore(before - NodeGpuFragmentation(after, cpu_after, workload) + extra),
-          devices};
+  return {SigmoidScore(before - NodeGpuFragmentation(after, cpu_after, workload) + extra), devices};
 }
 
 }  // namespace sextant::gpu_internal

@@ -27,8 +27,8 @@ absl::string_view StripCr(absl::string_view line) {
 absl::Status LineError(const Table& table, int line, absl::string_view column,
                        absl::string_view message) {
   auto it = table.column.find(column);
-  std::string where = it == table.column.end() ? std::string()
-                                               : absl::StrCat(" (column ", it->second + 1, ")");
+  std::string where =
+      it == table.column.end() ? std::string() : absl::StrCat(" (column ", it->second + 1, ")");
   return absl::InvalidArgumentError(
       absl::StrCat(table.file, ":", line, ": column \"", column, "\"", where, ": ", message));
 }
@@ -70,7 +70,7 @@ absl::StatusOr<std::vector<std::vector<absl::string_view>>> SplitCsv(
 
 // The field of `column` in `row`, or "" when the column is absent (optional columns).
 absl::string_view Field(const Table& table, const std::vector<absl::string_view>& row,
-                       absl::string_view column) {
+                        absl::string_view column) {
   auto it = table.column.find(column);
   return it == table.column.end() ? absl::string_view() : row[it->second];
 }

@@ -28,8 +28,8 @@ constexpr char kTraceNamespace[] = "gpu-trace";
 // Portable bounded draw (rejection sampling), so pinned results do not depend on the standard
 // library's distributions.
 uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() -
-                         std::numeric_limits<uint64_t>::max() % n;
+  const uint64_t limit =
+      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
   for (;;) {
     uint64_t x = rng();
     if (x < limit) return x % n;
@@ -52,7 +52,8 @@ Pod TracePod(const GpuPodSpec& spec, const std::string& name) {
   Container container;
   container.name = "main";
   container.requests[kResourceCpu] = Quantity::FromMilli(spec.cpu_milli);
-  container.requests[kResourceMemory] = Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
+  container.requests[kResourceMemory] =
+      Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
   pod.containers.push_back(std::move(container));
   return pod;
 }
@@ -91,8 +92,8 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
   if (pods.empty()) return absl::InvalidArgumentError("GPU trace replay: the pod list is empty");
   GpuWorkload estimated;
   const GpuWorkload* workload = options.workload;
-  if (workload == nullptr && (options.policy == GpuPolicy::kFgd ||
-                              options.policy == GpuPolicy::kSextant)) {
+  if (workload == nullptr &&
+      (options.policy == GpuPolicy::kFgd || options.policy == GpuPolicy::kSextant)) {
     estimated = EstimateGpuWorkload(pods);
     workload = &estimated;
   }
@@ -240,16 +241,17 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
         }
         if (options.policy == GpuPolicy::kBestFit) {
           // The simulator min-max normalises BestFit to 0..100 (integer arithmetic).
-          double lo = std::numeric_limits<double>::max(), hi = std::numeric_limits<double>::lowest();
+          double lo = std::numeric_limits<double>::max(),
+                 hi = std::numeric_limits<double>::lowest();
           for (const GpuPlacement& p : placements) {
             lo = std::min(lo, p.score);
             hi = std::max(hi, p.score);
           }
           for (GpuPlacement& p : placements) {
             const int64_t range = static_cast<int64_t>(hi - lo);
-            p.score = range == 0 ? 0
-                                 : static_cast<double>(static_cast<int64_t>(p.score - lo) * 100 /
-                                                       range);
+            p.score = range == 0
+                          ? 0
+                          : static_cast<double>(static_cast<int64_t>(p.score - lo) * 100 / range);
           }
         }
         size_t best = 0;
@@ -285,7 +287,8 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
   if (options.keep_final_state) {
     for (size_t pos = 0; pos < n; ++pos) {
       const NodeInfo& info = cluster.node(slot[pos]);
-      result.final_nodes.push_back({gpus[pos], info.allocatable.milli_cpu - info.requested.milli_cpu,
+      result.final_nodes.push_back({gpus[pos],
+                                    info.allocatable.milli_cpu - info.requested.milli_cpu,
                                     info.allocatable.memory - info.requested.memory});
     }
   }
@@ -355,7 +358,8 @@ absl::StatusOr<std::vector<GpuTraceResult>> RunGpuTraceMatrix(
     }
   };
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(jobs, 1)));
+  threads =
+      static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(jobs, 1)));
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();

@@ -41,7 +41,7 @@ TEST(GpuDeviceTableTest, SharedPodNeedsOneDeviceWithEnoughLeft) {
   t.Allocate(0b01, 600);
   t.Allocate(0b10, 700);
   EXPECT_TRUE(t.Fits(Demand(1, 1, 400)));
-  EXPECT_FALSE(t.Fits(Demand(1, 1, 500)));  // 400 + 300 left, but not on one device
+  EXPECT_FALSE(t.Fits(Demand(1, 1, 500)));                // 400 + 300 left, but not on one device
   EXPECT_EQ(t.BestFitDevices(Demand(1, 1, 300)), 0b10u);  // the tightest device
   EXPECT_EQ(t.BestFitDevices(Demand(1, 1, 500)), 0u);
 }
@@ -90,8 +90,8 @@ TEST(GpuWorkloadTest, MostPopularTypesUntilCoverageRenormalised) {
 
 TEST(GpuFragmentationTest, CountsIdleMilliEachTypeCannotUse) {
   GpuWorkload w;
-  w.types.push_back({Demand(1000, 1, 500), 0.5});   // a half-GPU type
-  w.types.push_back({Demand(1000, 0, 0), 0.25});    // CPU-only: all idle GPU is fragment
+  w.types.push_back({Demand(1000, 1, 500), 0.5});    // a half-GPU type
+  w.types.push_back({Demand(1000, 0, 0), 0.25});     // CPU-only: all idle GPU is fragment
   w.types.push_back({Demand(1000, 2, 1000), 0.25});  // two whole GPUs
   GpuDeviceTable t(Model("T4"), 4);
   t.Allocate(0b0001, 700);  // left: 300, 1000, 1000, 1000

@@ -34,9 +34,10 @@ TEST(GpuTraceReaderTest, ReadsTheBundledSamples) {
 }
 
 TEST(GpuTraceReaderTest, SpecColumnIsOptionalAndOtherColumnsMayMoveOrBeExtra) {
-  auto pods = ParseGpuPodCsv("gpu_milli,num_gpu,extra,name,memory_mib,cpu_milli\n"
-                             "500,1,x,p1,1024,4000\r\n\n1000,2,y,p2,2048,8000\n",
-                             "pods.csv");
+  auto pods = ParseGpuPodCsv(
+      "gpu_milli,num_gpu,extra,name,memory_mib,cpu_milli\n"
+      "500,1,x,p1,1024,4000\r\n\n1000,2,y,p2,2048,8000\n",
+      "pods.csv");
   ASSERT_TRUE(pods.ok()) << pods.status();
   ASSERT_EQ(pods->size(), 2u);
   EXPECT_EQ((*pods)[0].name, "p1");
@@ -72,7 +73,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"Empty", "", "nodes.csv:1: empty file, no header"},
         BadInput{"MissingColumn", "sn,cpu_milli,memory_mib,gpu\nn1,1000,1024,1\n",
                  "nodes.csv:1: missing column \"model\""},
-        BadInput{"NonNumeric", "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,1024,1,T4\nn2,lots,1,1,T4\n",
+        BadInput{"NonNumeric",
+                 "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,1024,1,T4\nn2,lots,1,1,T4\n",
                  "nodes.csv:3: column \"cpu_milli\" (column 2): \"lots\" is not a non-negative "
                  "integer"},
         BadInput{"Negative", "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,-5,1,T4\n",

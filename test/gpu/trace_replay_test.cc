@@ -36,9 +36,9 @@ std::vector<GpuNodeSpec> SmallCluster() {
 
 std::vector<GpuPodSpec> SmallPods() {
   const GpuModelMask t4 = *ParseGpuModelSpec("T4");
-  return {{"a", 4000, 1 << 30, 1, 500, 0},   {"b", 4000, 1 << 30, 1, 1000, 0},
-          {"c", 8000, 1 << 30, 2, 1000, 0},  {"d", 2000, 1 << 30, 1, 250, t4},
-          {"e", 16000, 1 << 30, 0, 0, 0},    {"f", 4000, 1 << 30, 1, 750, 0}};
+  return {{"a", 4000, 1 << 30, 1, 500, 0},  {"b", 4000, 1 << 30, 1, 1000, 0},
+          {"c", 8000, 1 << 30, 2, 1000, 0}, {"d", 2000, 1 << 30, 1, 250, t4},
+          {"e", 16000, 1 << 30, 0, 0, 0},   {"f", 4000, 1 << 30, 1, 750, 0}};
 }
 
 TEST(ReplayGpuTraceTest, TunesTheWorkloadAndRecordsTheCurve) {
@@ -104,7 +104,8 @@ TEST(GpuTraceCurveTest, CsvAndSvgHaveALinePerPolicy) {
   EXPECT_THAT(svg, HasSubstr("<svg"));
   EXPECT_THAT(svg, HasSubstr(">small</text>"));
   size_t lines = 0;
-  for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) {
+  for (size_t at = svg.find("<polyline"); at != std::string::npos;
+       at = svg.find("<polyline", at + 1)) {
     ++lines;
   }
   EXPECT_EQ(lines, 4u);  // two panels x two policies
