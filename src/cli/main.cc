@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "cli/gpu_trace_command.h"
 #include "server/server.h"
 #include "sextant/engine.h"
 #include "sextant/generator.h"
@@ -145,7 +146,11 @@ int main(int argc, char** argv) {
                     "Threads per evaluation (0: all cores)");
   serve->add_option("--seed", engine_options.seed, "Seed of the tie-break among equal scores");
 
+  sextant::GpuTraceArgs gpu_trace_args;
+  auto* gpu_trace = sextant::AddGpuTraceCommand(app, gpu_trace_args);
+
   CLI11_PARSE(app, argc, argv);
+  if (gpu_trace->parsed()) return sextant::RunGpuTrace(gpu_trace_args);
   if (replay->parsed()) {
     if (strategy == "MostAllocated") {
       replay_options.profile.fit_scoring.type = sextant::ScoringStrategyType::kMostAllocated;
