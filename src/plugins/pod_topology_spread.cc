@@ -113,7 +113,7 @@ std::vector<int32_t> MatchingPodsPerNode(const ClusterState& state, const Spread
 void UpdateMinMatch(PodTopologySpreadPreFilterState& s, size_t i) {
   int64_t min = kMaxInt32;
   for (int64_t n : s.match_num[i]) {
-    if (n >= 0) min = std::min(min, n);
+    if (n != kNotDomain) min = std::min(min, n);
   }
   if (s.domains[i] < s.constraints[i].min_domains) min = 0;
   s.min_match[i] = min;
@@ -167,7 +167,9 @@ PodTopologySpreadPreFilterState PodTopologySpreadPreFilter(const Pod& pod, const
   for (size_t i = 0; i < n; ++i) {
     const SpreadConstraint& c = s.constraints[i];
     s.self_match.push_back(c.selector.Matches(pod.labels) ? 1 : 0);
-    if (c.key != kAbsent) s.match_num[i].assign(state.node_labels().value_count(c.key), -1);
+    if (c.key != kAbsent) {
+      s.match_num[i].assign(state.node_labels().value_count(c.key), kNotDomain);
+    }
   }
   // Eligible domains: nodes with every topology key that pass the constraint's inclusion
   // policies; then the matching pods on those nodes.
@@ -179,7 +181,7 @@ PodTopologySpreadPreFilterState PodTopologySpreadPreFilter(const Pod& pod, const
       if (!Included(s.constraints[i], pod, *s.node_affinity, info)) continue;
       eligible[i][node] = 1;
       int64_t& num = s.match_num[i][NodeValue(state, s.constraints[i].key, node)];
-      if (num < 0) {
+      if (num == kNotDomain) {
         num = 0;
         ++s.domains[i];
       }
@@ -214,7 +216,8 @@ PodTopologySpreadFilterResult PodTopologySpreadFilter(const PodTopologySpreadPre
     }
     int64_t match = 0;
     if (static_cast<size_t>(value) < s.match_num[i].size()) {
-      match = std::max<int64_t>(0, s.match_num[i][value]);
+      // Go's map read: 0 for a value that is not a domain.
+      if (s.match_num[i][value] != kNotDomain) match = s.match_num[i][value];
     }
     if (match + s.self_match[i] - s.min_match[i] > c.max_skew) {
       out.code = FilterCode::kUnschedulable;
@@ -235,9 +238,11 @@ void PodTopologySpreadUpdateWithPod(PodTopologySpreadPreFilterState& s, const Cl
     if (!c.selector.Matches(pod.labels)) continue;
     if (!Included(c, *s.pod, *s.node_affinity, info)) continue;
     int32_t value = NodeValue(cluster, c.key, node);
-    if (static_cast<size_t>(value) >= s.match_num[i].size()) s.match_num[i].resize(value + 1, -1);
+    if (static_cast<size_t>(value) >= s.match_num[i].size()) {
+      s.match_num[i].resize(value + 1, kNotDomain);
+    }
     int64_t& num = s.match_num[i][value];
-    if (num < 0) {  // upstream's map gains the domain
+    if (num == kNotDomain) {  // upstream's map gains the domain
       num = 0;
       ++s.domains[i];
     }

@@ -10,6 +10,7 @@
 #define SEXTANT_PLUGINS_POD_TOPOLOGY_SPREAD_H_
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,11 +55,16 @@ struct SpreadConstraint {
   bool honor_taints = false;
 };
 
+// PodTopologySpreadPreFilterState::match_num of a value that is not an eligible domain.
+inline constexpr int64_t kNotDomain = std::numeric_limits<int64_t>::min();
+
 struct PodTopologySpreadPreFilterState {
   bool skip = true;  // no DoNotSchedule constraint: Filter passes every node
   const Pod* pod = nullptr;
   std::vector<SpreadConstraint> constraints;
-  // Per constraint, matching pods per domain (node label value id); -1: not an eligible domain.
+  // Per constraint, matching pods per domain (node label value id); kNotDomain: not an eligible
+  // domain. A domain's count can go below zero: RemovePod of a pod PreFilter did not count (a
+  // terminating one) decrements it, as upstream's map does.
   std::vector<std::vector<int64_t>> match_num;
   std::vector<int64_t> domains;        // eligible domains per constraint
   std::vector<int64_t> min_match;      // per constraint: minMatchNum
