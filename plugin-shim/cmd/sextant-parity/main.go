@@ -1,6 +1,8 @@
 // Command sextant-parity compares the Sextant engine with upstream kube-scheduler v1.37.2 on
 // recorded snapshots: for every pending pod, the filter verdict of every node (code, failing
-// plugin, reasons) and the total score of every feasible node, and the set of top nodes.
+// plugin, reasons) and the total score of every feasible node, and the set of top nodes; for a
+// pod no node fits, DefaultPreemption: eligibility, every candidate node with its victims and PDB
+// violations, and the nodes tied after the last criterion (--no-preemption: not compared).
 //
 //	sextant-parity [--engine PATH_TO_sextant | --address unix:///sock] SNAPSHOT.json...
 //	sextant-parity --seeds 200 [--first-seed 1]     # generated snapshots instead of files
@@ -39,6 +41,7 @@ func run() int {
 	noPodLevel := flag.Bool("no-pod-level-resources", false, "generate no pods with spec.resources")
 	noInterPod := flag.Bool("no-inter-pod", false, "generate no pod affinity, topology spread constraints or default-spreading objects")
 	independent := flag.Bool("independent", false, "evaluate every pending pod against the initial snapshot (default: bind each pod on both sides, to the smallest top node they agree on, before the next)")
+	noPreemption := flag.Bool("no-preemption", false, "do not compare DefaultPreemption for the pods no node fits (default: compare it, and in sequential mode apply a preemption both sides agree on)")
 	dump := flag.String("dump", "", "directory to write each mismatching generated snapshot to, as a List")
 	speed := flag.Bool("speed", false, "time upstream's cycle and the engine's Evaluate per pending pod on generated snapshots of --nodes nodes")
 	speedNodes := flag.String("nodes", "1000,5000,15000", "with --speed: comma-separated node counts")
@@ -87,7 +90,7 @@ func run() int {
 	}
 	total := parity.NewReport(*maxDiffs)
 	compare := func(s *parity.Snapshot) bool {
-		r, err := parity.Compare(ctx, s, engine, parity.CompareOptions{MaxDiffs: *maxDiffs, Independent: *independent})
+		r, err := parity.Compare(ctx, s, engine, parity.CompareOptions{MaxDiffs: *maxDiffs, Independent: *independent, NoPreemption: *noPreemption})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
 			return false

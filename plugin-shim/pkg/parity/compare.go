@@ -52,6 +52,10 @@ const (
 	KindFilter      = "filter"      // both infeasible, but code, plugin or reasons differ
 	KindScore       = "score"       // both feasible, totals differ
 	KindTopSet      = "top-set"     // the set of top-scoring nodes differs
+	// KindPreemption: for a pod no node fits, DefaultPreemption differs: eligibility or the
+	// message when nothing is nominated, a candidate node, its victims (runs of equal priority
+	// and start time compared as sets) or PDB violations, or the final tie set.
+	KindPreemption = "preemption"
 )
 
 // Diff is one mismatch.
@@ -80,8 +84,15 @@ type Report struct {
 	// Sequential mode: pods bound on both sides after their comparison, pods left pending (no
 	// feasible node, or no top node both sides agree on), and bound pods removed on both sides.
 	Bound, LeftPending, Removed int
-	Diffs                       []Diff // the first MaxDiffs
-	MaxDiffs                    int
+	// Preemption: pods no node fits whose DefaultPreemption was compared, those for which
+	// upstream found candidates, candidate nodes compared, and (sequential) preemptions agreed
+	// on both sides and applied (victims deleted, the pod bound to the nominated node).
+	// PreemptionTies counts pods whose candidates upstream left several nodes tied after the last
+	// criterion; PreemptionPDB candidates that violate a PDB.
+	PreemptionCases, PreemptionNominated, PreemptionCandidates, Preempted int
+	PreemptionTies, PreemptionPDB                                         int
+	Diffs                                                                 []Diff // the first MaxDiffs
+	MaxDiffs                                                              int
 }
 
 // NewReport keeps at most maxDiffs diffs in detail.
@@ -115,6 +126,12 @@ func (r *Report) Add(o *Report) {
 	r.Bound += o.Bound
 	r.LeftPending += o.LeftPending
 	r.Removed += o.Removed
+	r.PreemptionCases += o.PreemptionCases
+	r.PreemptionNominated += o.PreemptionNominated
+	r.PreemptionCandidates += o.PreemptionCandidates
+	r.Preempted += o.Preempted
+	r.PreemptionTies += o.PreemptionTies
+	r.PreemptionPDB += o.PreemptionPDB
 	for k, v := range o.Mismatches {
 		r.Mismatches[k] += v
 	}
@@ -142,11 +159,15 @@ func (r *Report) Write(w io.Writer) {
 		cover = append(cover, fmt.Sprintf("%s %d", name, r.Infeasible[k]))
 	}
 	fmt.Fprintf(w, "upstream infeasible verdicts by plugin: %s; pods rejected in PreFilter %d\n", strings.Join(cover, ", "), r.PreFilterRejected)
-	if r.Bound+r.LeftPending > 0 {
-		fmt.Fprintf(w, "sequential: %d pods bound on both sides as they came, %d left pending, %d bound pods removed\n",
-			r.Bound, r.LeftPending, r.Removed)
+	if r.PreemptionCases > 0 {
+		fmt.Fprintf(w, "preemption: %d pods compared, %d with candidates upstream (%d with several final ties), %d candidate nodes compared (%d violating a PDB)\n",
+			r.PreemptionCases, r.PreemptionNominated, r.PreemptionTies, r.PreemptionCandidates, r.PreemptionPDB)
 	}
-	kinds := []string{KindPreFilter, KindError, KindFeasibility, KindFilter, KindScore, KindTopSet}
+	if r.Bound+r.LeftPending+r.Preempted > 0 {
+		fmt.Fprintf(w, "sequential: %d pods bound on both sides as they came, %d bound after an agreed preemption, %d left pending, %d bound pods removed\n",
+			r.Bound, r.Preempted, r.LeftPending, r.Removed)
+	}
+	kinds := []string{KindPreFilter, KindError, KindFeasibility, KindFilter, KindScore, KindTopSet, KindPreemption}
 	var parts []string
 	for _, k := range kinds {
 		parts = append(parts, fmt.Sprintf("%s %d", k, r.Mismatches[k]))
@@ -173,6 +194,11 @@ type CompareOptions struct {
 	// sides: Forget if the harness assumed it, else a Sync delta deleting it. So the engine's
 	// incremental indexes are exercised on every path.
 	Independent bool
+	// NoPreemption skips DefaultPreemption: by default, for every pod upstream finds no node for
+	// (PreFilter passed), upstream's preemption evaluation and the engine's Preempt
+	// (list_candidates) are compared; in sequential mode a preemption both sides agree on is
+	// applied: the victims leave both sides and the pod is bound to the nominated node.
+	NoPreemption bool
 }
 
 // Compare loads s into upstream's framework and into the engine, evaluates every pending pod on
@@ -199,8 +225,25 @@ func Compare(ctx context.Context, s *Snapshot, engine Engine, opts CompareOption
 			return nil, fmt.Errorf("%s: engine Evaluate(%s): %w", s.Name, podKey(pod), err)
 		}
 		before := r.Total()
-		uv, ev := up.evaluate(ctx, pod), engineVerdict(resp)
+		uv, cyc := up.runCycle(ctx, pod)
+		ev := engineVerdict(resp)
 		comparePod(r, s.Name, podKey(pod), up.nodes, uv, ev)
+		var preempted *preemptionPlan
+		if !opts.NoPreemption && cyc.prefiltered && uv.Error == "" && len(topSet(uv)) == 0 {
+			upv := up.preemptUpstream(ctx, pod, cyc)
+			presp, err := engine.Preempt(ctx, pod, selector)
+			if err != nil {
+				return nil, fmt.Errorf("%s: engine Preempt(%s): %w", s.Name, podKey(pod), err)
+			}
+			known := map[string]*v1.Pod{}
+			for _, p := range up.bound {
+				known[podKey(p)] = p
+			}
+			epv := enginePreemptVerdict(presp, known)
+			if comparePreemption(r, s.Name, podKey(pod), upv, epv) && epv.Nominated != "" {
+				preempted = &preemptionPlan{node: epv.Nominated, victims: upv.Candidates[epv.Nominated].Victims}
+			}
+		}
 		r.Pods++
 		if r.Total() > before {
 			r.MismatchedPods++
@@ -208,7 +251,23 @@ func Compare(ctx context.Context, s *Snapshot, engine Engine, opts CompareOption
 		if opts.Independent {
 			continue
 		}
-		if node := commonTopNode(uv, ev); node == "" {
+		if preempted != nil {
+			// The preemption both sides chose: its victims leave both sides (Forget for those the
+			// harness assumed), then the pod is bound to the nominated node.
+			for _, victim := range preempted.victims {
+				assumed := up.assumed[podKey(victim)]
+				if err := engine.Remove(ctx, victim, assumed); err != nil {
+					return nil, fmt.Errorf("%s: removing victim %s from the engine (forget %v): %w", s.Name, podKey(victim), assumed, err)
+				}
+				up.remove(victim)
+			}
+			assume := (r.Bound+r.Preempted)%2 == 1
+			if err := engine.Bind(ctx, pod, preempted.node, assume); err != nil {
+				return nil, fmt.Errorf("%s: binding %s to %s in the engine after preemption (assume %v): %w", s.Name, podKey(pod), preempted.node, assume, err)
+			}
+			up.bind(pod, preempted.node, assume)
+			r.Preempted++
+		} else if node := commonTopNode(uv, ev); node == "" {
 			r.LeftPending++
 		} else {
 			assume := r.Bound%2 == 1
@@ -230,6 +289,12 @@ func Compare(ctx context.Context, s *Snapshot, engine Engine, opts CompareOption
 		}
 	}
 	return r, nil
+}
+
+// preemptionPlan is a preemption both sides agree on.
+type preemptionPlan struct {
+	node    string
+	victims []*v1.Pod
 }
 
 // removeEvery: in sequential mode, one bound pod leaves after every removeEvery comparisons.

@@ -28,6 +28,9 @@ import (
 type Engine interface {
 	Load(ctx context.Context, s *Snapshot) error
 	Evaluate(ctx context.Context, pod *v1.Pod, defaultSpreadSelector *sextantv1.LabelSelector) (*sextantv1.EvaluateResponse, error)
+	// Preempt runs the engine's DefaultPreemption for pod (list_candidates: every candidate node
+	// with its victims, and the final ties).
+	Preempt(ctx context.Context, pod *v1.Pod, defaultSpreadSelector *sextantv1.LabelSelector) (*sextantv1.PreemptResponse, error)
 	// Bind places pod, pending as it was evaluated, on node: with assume false as the informer
 	// reports a binding (a Sync delta upserting the pod with spec.nodeName set), with assume true
 	// as Reserve does (Assume of the pending pod on node).
@@ -154,6 +157,16 @@ func (e *GRPCEngine) Evaluate(ctx context.Context, pod *v1.Pod, defaultSpreadSel
 	defer cancel()
 	return e.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{
 		Pod: engineclient.PodToProto(pod), MinSequence: e.sequence, Epoch: e.epoch, DefaultSpreadSelector: defaultSpreadSelector,
+	})
+}
+
+// Preempt implements Engine.
+func (e *GRPCEngine) Preempt(ctx context.Context, pod *v1.Pod, defaultSpreadSelector *sextantv1.LabelSelector) (*sextantv1.PreemptResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.Timeout)
+	defer cancel()
+	return e.rpc.Preempt(ctx, &sextantv1.PreemptRequest{
+		Pod: engineclient.PodToProto(pod), MinSequence: e.sequence, Epoch: e.epoch, DefaultSpreadSelector: defaultSpreadSelector,
+		ListCandidates: true,
 	})
 }
 

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
 
@@ -60,6 +62,10 @@ func Generate(seed uint64, opts GenerateOptions) *Snapshot {
 	s.PriorityClasses = []*schedulingv1.PriorityClass{
 		{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000},
 		{ObjectMeta: metav1.ObjectMeta{Name: "low"}, Value: -10, GlobalDefault: true},
+		{ObjectMeta: metav1.ObjectMeta{Name: "critical"}, Value: 100000},
+		{ObjectMeta: metav1.ObjectMeta{Name: "medium"}, Value: 100},
+		{ObjectMeta: metav1.ObjectMeta{Name: "batch"}, Value: -100},
+		{ObjectMeta: metav1.ObjectMeta{Name: "high-nonpreempting"}, Value: 2000, PreemptionPolicy: ptr.To(v1.PreemptNever)},
 	}
 	// Running pods: fill each node to a random fraction of its cpu and memory.
 	for _, n := range s.Nodes {
@@ -69,7 +75,7 @@ func Generate(seed uint64, opts GenerateOptions) *Snapshot {
 			p := g.pod(fmt.Sprintf("run-%s-%d", n.Name, k), s.Nodes, nil)
 			p.Spec.NodeName = n.Name
 			p.Status.Phase = v1.PodRunning
-			p.Status.StartTime = ptr.To(metav1.NewTime(g.base))
+			g.runningPriority(p)
 			if g.r.IntN(25) == 0 {
 				p.Status.Phase = v1.PodSucceeded // terminal: neither side counts it
 			}
@@ -78,6 +84,9 @@ func Generate(seed uint64, opts GenerateOptions) *Snapshot {
 			}
 			if g.chance(3) { // terminating: still counted until it is gone
 				p.DeletionTimestamp = ptr.To(metav1.NewTime(g.base.Add(2 * time.Hour)))
+				if g.chance(50) { // a victim of an earlier preemption
+					p.Status.Conditions = []v1.PodCondition{{Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: v1.PodReasonPreemptionByScheduler}}
+				}
 			}
 			req := podRequests(p)
 			if !fitsFraction(req, free[n.Name], alloc, target) {
@@ -101,10 +110,110 @@ func Generate(seed uint64, opts GenerateOptions) *Snapshot {
 			g.shrink(p) // fits on many nodes: their scores, not their room, decide
 		}
 		g.spreadConstraints(p)
+		g.pendingPriority(p, s.Nodes)
 		s.Pods = append(s.Pods, p)
 	}
 	g.specialGroups(s, s.Nodes)
+	g.pdbs(s)
+	g.terminatingVictims(s)
 	return s
+}
+
+// terminatingVictims marks, for some nominated pending pods, a running pod on the nominated node
+// as terminating by preemption (the victims of the preemption that nominated it), which makes
+// upstream's PodEligibleToPreemptOthers refuse a new preemption when the pod outranks it.
+func (g *gen) terminatingVictims(s *Snapshot) {
+	for _, p := range s.Pods {
+		if p.Spec.NodeName != "" || p.Status.NominatedNodeName == "" || !g.chance(50) {
+			continue
+		}
+		for _, q := range s.Pods {
+			if q.Spec.NodeName == p.Status.NominatedNodeName && q.DeletionTimestamp == nil && q.Status.Phase == v1.PodRunning {
+				q.DeletionTimestamp = ptr.To(metav1.NewTime(g.base.Add(2 * time.Hour)))
+				q.Status.Conditions = []v1.PodCondition{{Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: v1.PodReasonPreemptionByScheduler}}
+				break
+			}
+		}
+	}
+}
+
+// runningPriority gives a running pod a priority (most pods; the rest have none, priority 0) and
+// a start time: minutes apart, some equal, some missing (a pod bound but not started yet).
+func (g *gen) runningPriority(p *v1.Pod) {
+	if g.chance(75) {
+		g.setPriorityClass(p, g.pick("low", "low", "batch", "medium", "medium", "high", "critical"))
+	}
+	if !g.chance(12) {
+		p.Status.StartTime = ptr.To(metav1.NewTime(g.base.Add(time.Duration(g.r.IntN(3)*30) * time.Minute)))
+	}
+}
+
+// setPriorityClass sets what admission sets from the class: spec.priority and
+// spec.preemptionPolicy.
+func (g *gen) setPriorityClass(p *v1.Pod, class string) {
+	for _, pc := range g.s.PriorityClasses {
+		if pc.Name == class {
+			p.Spec.PriorityClassName, p.Spec.Priority = class, ptr.To(pc.Value)
+			p.Spec.PreemptionPolicy = ptr.To(ptr.Deref(pc.PreemptionPolicy, v1.PreemptLowerPriority))
+		}
+	}
+}
+
+// pendingPriority makes some pending pods preemptors: a higher priority (some with
+// preemptionPolicy Never), often with requests that fill a node; and nominates a few to a node
+// (status.nominatedNodeName, as an earlier preemption leaves them).
+func (g *gen) pendingPriority(p *v1.Pod, nodes []*v1.Node) {
+	if g.chance(35) {
+		g.setPriorityClass(p, g.pick("high", "high", "critical", "medium", "high-nonpreempting"))
+		if g.chance(8) {
+			p.Spec.PreemptionPolicy = ptr.To(v1.PreemptNever)
+		}
+		if g.chance(50) {
+			// Larger than most nodes' free room: only evictions make space.
+			p.Spec.Containers[0].Resources.Requests = withResource(p.Spec.Containers[0].Resources.Requests, string(v1.ResourceCPU), g.pick("1", "1500m", "2", "3"))
+			p.Spec.Containers[0].Resources.Requests = withResource(p.Spec.Containers[0].Resources.Requests, string(v1.ResourceMemory), g.pick("1Gi", "2Gi", "4Gi"))
+			p.Spec.Containers[0].Resources.Limits = nil
+			if p.Spec.Resources != nil {
+				p.Spec.Resources = nil
+			}
+		}
+	}
+	if g.chance(10) {
+		p.Status.NominatedNodeName = nodes[g.r.IntN(len(nodes))].Name
+		if g.chance(10) {
+			p.Status.NominatedNodeName = "node-gone"
+		}
+	}
+}
+
+// pdbs adds PodDisruptionBudgets over the labels of running pods, allowing 0 or 1 disruptions
+// (some with an empty selector, which selects nothing for preemption).
+func (g *gen) pdbs(s *Snapshot) {
+	var running []*v1.Pod
+	for _, p := range s.Pods {
+		if p.Spec.NodeName != "" && len(p.Labels) > 0 {
+			running = append(running, p)
+		}
+	}
+	if len(running) == 0 {
+		return
+	}
+	for i := range g.r.IntN(4) {
+		p := running[g.r.IntN(len(running))]
+		sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": p.Labels["app"]}}
+		if v, ok := p.Labels["version"]; ok && g.chance(40) {
+			sel.MatchLabels["version"] = v
+		}
+		if g.chance(5) {
+			sel = &metav1.LabelSelector{}
+		}
+		allowed := int32(g.r.IntN(2))
+		s.PDBs = append(s.PDBs, &policyv1.PodDisruptionBudget{
+			ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: fmt.Sprintf("pdb-%d", i), UID: types.UID(fmt.Sprintf("uid-pdb-%d", i))},
+			Spec:       policyv1.PodDisruptionBudgetSpec{Selector: sel, MaxUnavailable: ptr.To(intstr.FromInt32(allowed))},
+			Status:     policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: allowed},
+		})
+	}
 }
 
 type gen struct {
@@ -298,8 +407,7 @@ func (g *gen) pod(name string, nodes []*v1.Node, free map[string]v1.ResourceList
 		}
 	}
 	if g.chance(20) {
-		p.Spec.PriorityClassName = g.pick("high", "low")
-		p.Spec.Priority = ptr.To(map[string]int32{"high": 1000, "low": -10}[p.Spec.PriorityClassName])
+		g.setPriorityClass(p, g.pick("high", "low"))
 	}
 	if free != nil && g.chance(15) {
 		// Nearly fill a node: ask for (almost) exactly its free cpu, just under or just over.

@@ -27,8 +27,9 @@ import (
 // mirrorEngine answers Evaluate with upstream's own verdicts (optionally altered), so the
 // comparison logic is tested without the C++ engine.
 type mirrorEngine struct {
-	up    *upstream
-	alter func(*sextantv1.EvaluateResponse)
+	up           *upstream
+	alter        func(*sextantv1.EvaluateResponse)
+	alterPreempt func(*sextantv1.PreemptResponse)
 }
 
 func (m *mirrorEngine) Load(ctx context.Context, s *Snapshot) error {
@@ -93,6 +94,37 @@ func (m *mirrorEngine) Evaluate(ctx context.Context, pod *v1.Pod, _ *sextantv1.L
 	return resp, nil
 }
 
+// Preempt answers with upstream's own preemption (the first final tie nominated).
+func (m *mirrorEngine) Preempt(ctx context.Context, pod *v1.Pod, _ *sextantv1.LabelSelector) (*sextantv1.PreemptResponse, error) {
+	_, cyc := m.up.runCycle(ctx, pod)
+	v := m.up.preemptUpstream(ctx, pod, cyc)
+	if v.Error != "" {
+		return nil, fmt.Errorf("upstream: %s", v.Error)
+	}
+	resp := &sextantv1.PreemptResponse{Message: v.Message, FinalTies: v.Ties, Candidates: int64(len(v.Candidates))}
+	victims := func(pods []*v1.Pod) []*sextantv1.Victim {
+		var out []*sextantv1.Victim
+		for _, p := range pods {
+			out = append(out, &sextantv1.Victim{Namespace: p.Namespace, Name: p.Name, Uid: string(p.UID), Priority: ptr.Deref(p.Spec.Priority, 0)})
+		}
+		return out
+	}
+	for _, name := range m.up.nodes {
+		if c := v.Candidates[name]; c != nil {
+			resp.AllCandidates = append(resp.AllCandidates, &sextantv1.PreemptionCandidate{Node: name, Victims: victims(c.Victims), PdbViolations: c.PDBViolations})
+		}
+	}
+	if len(v.Ties) > 0 {
+		c := v.Candidates[v.Ties[0]]
+		resp.NominatedNode, resp.Victims, resp.PdbViolations = v.Ties[0], victims(c.Victims), c.PDBViolations
+		resp.Message = fmt.Sprintf("found a potential placement for pod on node %s, preempting %d victims", v.Ties[0], len(c.Victims))
+	}
+	if m.alterPreempt != nil {
+		m.alterPreempt(resp)
+	}
+	return resp, nil
+}
+
 func TestCompareAgainstItself(t *testing.T) {
 	ctx := context.Background()
 	total := NewReport(5)
@@ -112,6 +144,10 @@ func TestCompareAgainstItself(t *testing.T) {
 	t.Log(buf.String())
 	if total.Total() != 0 {
 		t.Fatalf("upstream differs from itself:\n%s", buf.String())
+	}
+	if total.PreemptionNominated == 0 || total.PreemptionTies == 0 || total.PreemptionPDB == 0 || total.Preempted == 0 {
+		t.Errorf("generated snapshots exercise too little preemption: %d pods with candidates, %d with several ties, %d PDB-violating candidates, %d preempted",
+			total.PreemptionNominated, total.PreemptionTies, total.PreemptionPDB, total.Preempted)
 	}
 	if total.Pods < 200 || total.FeasibleChecks == 0 || total.NodeChecks == total.FeasibleChecks {
 		t.Errorf("generated snapshots too easy: %d pods, %d node verdicts, %d feasible", total.Pods, total.NodeChecks, total.FeasibleChecks)
@@ -258,11 +294,12 @@ func TestParitySweep(t *testing.T) {
 	opts.NoPodLevelResources = os.Getenv("SEXTANT_PARITY_NO_POD_LEVEL") != ""
 	opts.NoInterPod = os.Getenv("SEXTANT_PARITY_NO_INTER_POD") != ""
 	independent := os.Getenv("SEXTANT_PARITY_INDEPENDENT") != ""
+	noPreemption := os.Getenv("SEXTANT_PARITY_NO_PREEMPTION") != ""
 	total := NewReport(20)
 	var badSeeds []uint64
 	for seed := uint64(first); seed < uint64(first+seeds); seed++ {
 		s := Generate(seed, opts)
-		r, err := Compare(context.Background(), s, engine, CompareOptions{MaxDiffs: 20, Independent: independent})
+		r, err := Compare(context.Background(), s, engine, CompareOptions{MaxDiffs: 20, Independent: independent, NoPreemption: noPreemption})
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
@@ -576,6 +613,121 @@ func TestGeneratorCoverage(t *testing.T) {
 	} {
 		if seen[want] == 0 {
 			t.Errorf("30 seeds generate no %q", want)
+		}
+	}
+}
+
+// TestPreemptionCoverage checks that generated snapshots exercise preemption: candidates with
+// PDB violations, several final ties, victims without a start time, pods not eligible
+// (preemptionPolicy Never, a preemption victim still terminating on the nominated node), and
+// nominated pods that change a filter verdict.
+func TestPreemptionCoverage(t *testing.T) {
+	ctx := context.Background()
+	seen := map[string]int{}
+	for seed := uint64(1); seed <= 30; seed++ {
+		s := Generate(seed, DefaultGenerateOptions)
+		up, err := newUpstream(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pod := range s.PendingPods() {
+			v, cyc := up.runCycle(ctx, pod)
+			if cyc.prefiltered {
+				for name, st := range cyc.statuses {
+					ni, _ := up.snap.NodeInfos().Get(name)
+					if len(up.nominator.NominatedPodsForNode(name)) > 0 && st.IsSuccess() != up.fw.RunFilterPlugins(ctx, cyc.state, pod, ni).IsSuccess() {
+						seen["verdict changed by nominated pods"]++
+					}
+				}
+			}
+			if !cyc.prefiltered || v.Error != "" || len(topSet(v)) > 0 {
+				continue
+			}
+			pv := up.preemptUpstream(ctx, pod, cyc)
+			switch {
+			case pv.Error != "":
+				t.Errorf("seed %d pod %s: %s", seed, podKey(pod), pv.Error)
+			case strings.Contains(pv.Message, "preemptionPolicy=Never"):
+				seen["not eligible: Never"]++
+			case strings.Contains(pv.Message, "terminating pod"):
+				seen["not eligible: terminating victim"]++
+			case pv.Message != "":
+				seen["no candidate"]++
+			}
+			if len(pv.Ties) > 1 {
+				seen["several final ties"]++
+			}
+			for _, c := range pv.Candidates {
+				seen["candidates"]++
+				if c.PDBViolations > 0 {
+					seen["pdb violations"]++
+				}
+				for _, p := range c.Victims {
+					if p.Status.StartTime == nil {
+						seen["victim without start time"]++
+					}
+				}
+				if len(c.Victims) > 1 {
+					seen["several victims"]++
+				}
+			}
+		}
+		up.close()
+	}
+	t.Logf("%v", seen)
+	for _, want := range []string{"verdict changed by nominated pods", "not eligible: Never", "not eligible: terminating victim", "no candidate",
+		"candidates", "pdb violations", "victim without start time", "several victims"} {
+		if seen[want] == 0 {
+			t.Errorf("30 seeds give no %q", want)
+		}
+	}
+}
+
+// TestPreemptionMismatchesReported: a victim dropped from the engine's candidate, a final tie
+// lost, and a nomination where upstream has none are each reported as preemption mismatches.
+func TestPreemptionMismatchesReported(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		alter func(*sextantv1.PreemptResponse)
+	}{
+		{"victim dropped", func(r *sextantv1.PreemptResponse) {
+			for _, c := range r.AllCandidates {
+				if len(c.Victims) > 1 {
+					c.Victims = c.Victims[1:]
+				}
+			}
+		}},
+		{"pdb count", func(r *sextantv1.PreemptResponse) {
+			for _, c := range r.AllCandidates {
+				c.PdbViolations++
+			}
+		}},
+		{"ties", func(r *sextantv1.PreemptResponse) {
+			if len(r.FinalTies) > 0 {
+				r.FinalTies = append(r.FinalTies, "node-extra")
+			}
+		}},
+		{"message", func(r *sextantv1.PreemptResponse) {
+			if r.NominatedNode == "" {
+				r.Message += "!"
+			}
+		}},
+	} {
+		total := NewReport(1)
+		for seed := uint64(1); seed <= 5; seed++ {
+			m := &mirrorEngine{alterPreempt: tc.alter}
+			r, err := Compare(ctx, Generate(seed, DefaultGenerateOptions), m, CompareOptions{MaxDiffs: 1})
+			m.close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			total.Add(r)
+		}
+		if total.Mismatches[KindPreemption] == 0 || total.Total() != total.Mismatches[KindPreemption] {
+			var buf bytes.Buffer
+			total.Write(&buf)
+			t.Errorf("%s: want only preemption mismatches:\n%s", tc.name, buf.String())
 		}
 	}
 }

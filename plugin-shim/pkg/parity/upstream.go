@@ -15,6 +15,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -23,6 +24,8 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins"
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/defaultpreemption"
+	plfeature "k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/names"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/metrics"
@@ -46,7 +49,14 @@ var ProfilePlugins = []config.Plugin{
 	{Name: names.PodTopologySpread, Weight: 2},
 	{Name: names.InterPodAffinity, Weight: 2},
 	{Name: names.NodeResourcesBalancedAllocation, Weight: 1},
+	{Name: names.DefaultPreemption},
 	{Name: names.DefaultBinder},
+}
+
+// preemptionArgs are DefaultPreemption's args in the parity profile: every Unschedulable node is
+// dry-run (docs/parity.md, deliberate difference 13), as the engine does.
+func preemptionArgs() *config.DefaultPreemptionArgs {
+	return &config.DefaultPreemptionArgs{MinCandidateNodesPercentage: 100, MinCandidateNodesAbsolute: 1 << 30}
 }
 
 // upstreamProfile is upstream's default profile (defaulted plugin args) restricted to
@@ -62,6 +72,15 @@ func upstreamProfile() (*config.KubeSchedulerProfile, error) {
 	profile := cfg.Profiles[0]
 	profile.PercentageOfNodesToScore = ptr.To[int32](100)
 	profile.Plugins = &config.Plugins{MultiPoint: config.PluginSet{Enabled: ProfilePlugins}}
+	found := false
+	for i := range profile.PluginConfig {
+		if profile.PluginConfig[i].Name == names.DefaultPreemption {
+			profile.PluginConfig[i].Args, found = preemptionArgs(), true
+		}
+	}
+	if !found {
+		profile.PluginConfig = append(profile.PluginConfig, config.PluginConfig{Name: names.DefaultPreemption, Args: preemptionArgs()})
+	}
 	return &profile, nil
 }
 
@@ -85,14 +104,16 @@ type PodVerdict struct {
 
 // upstream runs upstream's framework on one snapshot.
 type upstream struct {
-	fw       framework.Framework
-	snap     *cache.Snapshot
-	nodes    []string
-	nodeObjs []*v1.Node
-	bound    []*v1.Pod       // the pods in snap
-	assumed  map[string]bool // keys of the pods bind assumed
-	spread   engineclient.SpreadListers
-	close    func() // stops the informers
+	fw        framework.Framework
+	preempt   *defaultpreemption.DefaultPreemption // built on fw with the profile's args
+	nominator *podNominator
+	snap      *cache.Snapshot
+	nodes     []string
+	nodeObjs  []*v1.Node
+	bound     []*v1.Pod       // the pods in snap
+	assumed   map[string]bool // keys of the pods bind assumed
+	spread    engineclient.SpreadListers
+	close     func() // stops the informers
 }
 
 // newUpstream builds upstream's framework on s: a cache snapshot of the nodes and the pods bound
@@ -105,7 +126,7 @@ func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &upstream{nodeObjs: s.Nodes}
+	u := &upstream{nodeObjs: s.Nodes, nominator: newPodNominator()}
 	known := map[string]bool{}
 	for _, n := range s.Nodes {
 		u.nodes = append(u.nodes, n.Name)
@@ -116,6 +137,13 @@ func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 		// for no plugin. (cache.NewSnapshot would list a NodeInfo without a node for them.)
 		if p.Spec.NodeName != "" && !isTerminal(p) && known[p.Spec.NodeName] {
 			u.bound = append(u.bound, p)
+		}
+		// The scheduling queue nominates every pending pod that carries status.nominatedNodeName
+		// when it is added (nominator.addNominatedPod with ModeNoop).
+		if p.Spec.NodeName == "" && !isTerminal(p) && p.Status.NominatedNodeName != "" {
+			if err := u.nominator.add(p); err != nil {
+				return nil, err
+			}
 		}
 	}
 	u.snap = cache.NewSnapshot(u.bound, s.Nodes)
@@ -135,16 +163,30 @@ func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 	for _, o := range s.StatefulSets {
 		objects = append(objects, o)
 	}
+	for _, o := range s.PDBs {
+		objects = append(objects, o) // DefaultPreemption lists them from its informer
+	}
 	cs := fake.NewClientset(objects...)
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	fw, err := frameworkruntime.NewFramework(ctx, plugins.NewInTreeRegistry(), profile,
 		frameworkruntime.WithClientSet(cs),
 		frameworkruntime.WithInformerFactory(factory),
-		frameworkruntime.WithSnapshotSharedLister(u.snap))
+		frameworkruntime.WithSnapshotSharedLister(u.snap),
+		frameworkruntime.WithMutableSnapshotLister(u.snap),
+		frameworkruntime.WithPodNominator(u.nominator))
 	if err != nil {
 		return nil, fmt.Errorf("building upstream's framework: %w", err)
 	}
 	u.fw = fw
+	// The framework holds its own DefaultPreemption as PostFilter, which would also actuate
+	// (delete victims through the clientset); the harness builds one more on the same handle,
+	// with the same args, and calls its evaluation steps (preemption.go). Built before the
+	// informer factory starts: it registers the Pod and PodDisruptionBudget informers.
+	u.preempt, err = defaultpreemption.New(ctx, preemptionArgs(), fw, plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate))
+	if err != nil {
+		return nil, fmt.Errorf("building upstream's DefaultPreemption: %w", err)
+	}
+	u.preempt.MoreImportantVictim = moreImportantVictim
 	// The same listers the plugins hold (the factory shares one informer per type).
 	u.spread = engineclient.SpreadListers{
 		Services:               factory.Core().V1().Services().Lister(),
@@ -181,6 +223,7 @@ func (u *upstream) bind(pod *v1.Pod, node string, assumed bool) {
 	bound := pod.DeepCopy()
 	bound.Spec.NodeName = node
 	u.bound = append(u.bound, bound)
+	u.nominator.DeleteNominatedPodIfExists(pod) // as the queue does once the pod is assumed
 	if assumed {
 		if u.assumed == nil {
 			u.assumed = map[string]bool{}
@@ -215,30 +258,51 @@ func codeName(st *fwk.Status) string {
 // getting upstream's absent-node status), PreScore and Score on the feasible nodes (even when
 // only one is feasible: the engine reports its scores too).
 func (u *upstream) evaluate(ctx context.Context, pod *v1.Pod) *PodVerdict {
+	v, _ := u.runCycle(ctx, pod)
+	return v
+}
+
+// cycleResult is what PostFilter gets from a cycle: the CycleState after PreFilter and the
+// filters, and every node's filter status (nil: feasible). prefiltered is false when PreFilter
+// rejected the pod or the cycle failed.
+type cycleResult struct {
+	state       fwk.CycleState
+	statuses    map[string]*fwk.Status
+	prefiltered bool
+}
+
+// runCycle is evaluate, also returning the cycle's state for preemption. Filters run as upstream's
+// findNodesThatPassFilters runs them: with the nominated pods (RunFilterPluginsWithNominatedPods).
+func (u *upstream) runCycle(ctx context.Context, pod *v1.Pod) (*PodVerdict, *cycleResult) {
 	out := &PodVerdict{Nodes: map[string]*NodeVerdict{}}
 	state := framework.NewCycleState()
+	cyc := &cycleResult{state: state, statuses: map[string]*fwk.Status{}}
 	preRes, st, unscheduled := u.fw.RunPreFilterPlugins(ctx, state, pod)
 	if !st.IsSuccess() {
 		if !st.IsRejected() {
 			out.Error = st.AsError().Error()
-			return out
+			return out, cyc
 		}
 		out.PreFilterPlugin, out.PreFilterMessage = st.Plugin(), st.Message()
-		return out
+		return out, cyc
 	}
+	cyc.prefiltered = true
 	var feasible []fwk.NodeInfo
 	for _, name := range u.nodes {
 		ni, err := u.snap.NodeInfos().Get(name)
 		if err != nil {
 			out.Error = err.Error()
-			return out
+			cyc.prefiltered = false
+			return out, cyc
 		}
 		if !preRes.AllNodes() && !preRes.NodeNames.Has(name) {
 			absent := fwk.NewStatus(fwk.UnschedulableAndUnresolvable, fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(unscheduled)))
 			out.Nodes[name] = &NodeVerdict{Code: codeName(absent), Plugin: absent.Plugin(), Reasons: absent.Reasons()}
+			cyc.statuses[name] = absent
 			continue
 		}
-		st := u.fw.RunFilterPlugins(ctx, state, pod, ni)
+		st := u.fw.RunFilterPluginsWithNominatedPods(ctx, state, pod, ni)
+		cyc.statuses[name] = st
 		if st.IsSuccess() {
 			feasible = append(feasible, ni)
 			out.Nodes[name] = &NodeVerdict{Code: codeName(st)}
@@ -246,21 +310,22 @@ func (u *upstream) evaluate(ctx context.Context, pod *v1.Pod) *PodVerdict {
 		}
 		if !st.IsRejected() {
 			out.Error = fmt.Sprintf("filter on %s: %v", name, st.AsError())
-			return out
+			cyc.prefiltered = false
+			return out, cyc
 		}
 		out.Nodes[name] = &NodeVerdict{Code: codeName(st), Plugin: st.Plugin(), Reasons: st.Reasons()}
 	}
 	if len(feasible) == 0 {
-		return out
+		return out, cyc
 	}
 	if st := u.fw.RunPreScorePlugins(ctx, state, pod, feasible); !st.IsSuccess() {
 		out.Error = "PreScore: " + st.AsError().Error()
-		return out
+		return out, cyc
 	}
 	scores, st := u.fw.RunScorePlugins(ctx, state, pod, feasible)
 	if !st.IsSuccess() {
 		out.Error = "Score: " + st.AsError().Error()
-		return out
+		return out, cyc
 	}
 	for _, s := range scores {
 		nv := out.Nodes[s.Name]
@@ -270,7 +335,7 @@ func (u *upstream) evaluate(ctx context.Context, pod *v1.Pod) *PodVerdict {
 			nv.Scores[ps.Name] = ps.Score
 		}
 	}
-	return out
+	return out, cyc
 }
 
 func isTerminal(p *v1.Pod) bool {
