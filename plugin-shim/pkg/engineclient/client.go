@@ -106,6 +106,13 @@ type GRPCClient struct {
 	spread      SpreadListers // for the default spread selector sent with Evaluate
 	cacheSynced []cache.InformerSynced
 
+	podIndexer cache.Indexer // the pod informer's store, indexed by node (the consistency guard)
+	// view is what the engine has acknowledged, per node (view.go).
+	view engineView
+	// beforeEvent, when set (tests), runs before each informer event is handled: it delays the
+	// shim's listener behind the scheduler's.
+	beforeEvent atomic.Pointer[func()]
+
 	queue    changeQueue
 	resyncCh chan struct{}
 	// resyncEpoch is set with a resync asked for because the engine answered another epoch; it
@@ -172,6 +179,7 @@ func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logg
 		toForget: map[string]forgetRef{},
 	}
 	c.queue.notify = make(chan struct{}, 1)
+	c.view.nodes, c.view.pods = map[string]*nodeRec{}, map[string]*podRec{}
 	RegisterMetrics()
 	if err := c.registerInformers(factory); err != nil {
 		conn.Close()
@@ -257,6 +265,7 @@ func (c *GRPCClient) Assume(ctx context.Context, pod *v1.Pod, node string) error
 	if err := c.assumeRPC(ctx, pod, node, c.epoch); err != nil {
 		return err
 	}
+	c.view.assume(pod, node)
 	key := podKey(pod.Namespace, pod.Name)
 	c.pending.Lock()
 	c.assumed[key] = assumption{pod: pod, node: node}
@@ -284,6 +293,7 @@ func (c *GRPCClient) Forget(ctx context.Context, pod *v1.Pod) error {
 		c.RequestResync()
 		return err
 	}
+	c.view.forget(pod.Namespace, pod.Name)
 	return nil
 }
 

@@ -197,6 +197,7 @@ func (s *syncStream) sendFull(reason string) error {
 	c.mu.RLock()
 	previous := c.epoch
 	c.mu.RUnlock()
+	c.view.reset(objects, resp.Epoch == previous)
 	if resp.Epoch != previous {
 		if err := c.reassume(resp.Epoch); err != nil {
 			return err
@@ -235,6 +236,7 @@ func (s *syncStream) sendDelta(change *sextantv1.Change) error {
 	case resp.AppliedSequence != sequence:
 		c.logger.Info("Engine applied an unexpected sequence; sending a full snapshot", "sequence", sequence, "appliedSequence", resp.AppliedSequence)
 	default:
+		c.view.apply(change)
 		return nil
 	}
 	return s.sendFull(reason)
@@ -259,6 +261,7 @@ func (c *GRPCClient) reassume(epoch string) error {
 		if err := c.assumeRPC(context.Background(), a.pod, a.node, epoch); err != nil {
 			return fmt.Errorf("assuming in-flight pod %s/%s on %s again: %w", a.pod.Namespace, a.pod.Name, a.node, err)
 		}
+		c.view.assume(a.pod, a.node)
 	}
 	if len(todo) > 0 {
 		c.logger.V(2).Info("Assumed in-flight pods again on the restarted engine", "count", len(todo))
@@ -278,6 +281,7 @@ func (c *GRPCClient) retryForgets(epoch string) {
 			c.logger.Error(err, "Forget retry failed; will retry after the next resync", "pod", key)
 			continue
 		}
+		c.view.forget(ref.namespace, ref.name)
 		c.pending.Lock()
 		delete(c.toForget, key)
 		c.pending.Unlock()
@@ -363,6 +367,12 @@ func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) 
 	c.nodes, c.pods = nodeInformer.Lister(), podInformer.Lister()
 	c.priorities, c.budgets = pcInformer.Lister(), pdbInformer.Lister()
 	c.namespaces = nsInformer.Lister()
+	// Pods by node, for the consistency guard's slow path. An informer already started (never the
+	// case for a plugin) refuses new indexers; the guard then lists all pods instead.
+	if err := podInformer.Informer().AddIndexers(cache.Indexers{podNodeIndex: podNodeIndexFunc}); err != nil {
+		c.logger.V(2).Info("Pod informer refused the node index; the consistency guard lists pods instead", "err", err)
+	}
+	c.podIndexer = podInformer.Informer().GetIndexer()
 
 	// Read only, for the default spread selector: asking for the informers here makes the
 	// factory start them, and Run waits for their caches like the others'.
@@ -405,6 +415,7 @@ func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) 
 		}},
 	}
 	for _, h := range handlers {
+		h.handler = c.gated(h.handler)
 		reg, err := h.informer.AddEventHandler(h.handler)
 		if err != nil {
 			return fmt.Errorf("registering an event handler: %w", err)
@@ -414,6 +425,21 @@ func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) 
 		c.cacheSynced = append(c.cacheSynced, reg.HasSynced)
 	}
 	return nil
+}
+
+// gated runs beforeEvent (a test hook) before each of the handler's functions.
+func (c *GRPCClient) gated(h cache.ResourceEventHandlerFuncs) cache.ResourceEventHandlerFuncs {
+	gate := func() {
+		if f := c.beforeEvent.Load(); f != nil {
+			(*f)()
+		}
+	}
+	add, update, del := h.AddFunc, h.UpdateFunc, h.DeleteFunc
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { gate(); add(obj) },
+		UpdateFunc: func(old, obj any) { gate(); update(old, obj) },
+		DeleteFunc: func(obj any) { gate(); del(obj) },
+	}
 }
 
 func (c *GRPCClient) onNode(oldObj, obj any) {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -39,7 +40,16 @@ type Plugin struct {
 	client engineclient.Client
 	// preemptor actuates the engine's preemption decisions; nil without a framework handle.
 	preemptor *preemptor
+	// snapshot fingerprints the cycle's snapshot for the consistency guard (awaitEngine).
+	snapshot engineclient.SnapshotView
+	// consistencyWait bounds how long a cycle waits for the engine to catch up with the
+	// scheduler's cache.
+	consistencyWait time.Duration
 }
+
+// DefaultConsistencyWait bounds how long a cycle waits for the engine to reflect the cycle's
+// snapshot before it fails with an Error status (the pod is retried after backoff).
+const DefaultConsistencyWait = time.Second
 
 var (
 	_ fwk.PreFilterPlugin = &Plugin{}
@@ -74,13 +84,35 @@ func New(ctx context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, err
 // NewWithClient returns a plugin that talks to the engine through client (tests pass a fake).
 // Without a framework handle PostFilter fails with an Error status.
 func NewWithClient(client engineclient.Client) *Plugin {
-	return &Plugin{client: client}
+	return &Plugin{client: client, consistencyWait: DefaultConsistencyWait}
 }
 
 // NewWithHandle is NewWithClient with the framework handle and scheduler features that
 // PostFilter's actuation (upstream's preemption Executor) needs.
 func NewWithHandle(client engineclient.Client, h fwk.Handle, fts feature.Features) *Plugin {
-	return &Plugin{client: client, preemptor: newPreemptor(h, fts)}
+	return &Plugin{client: client, preemptor: newPreemptor(h, fts), consistencyWait: DefaultConsistencyWait}
+}
+
+// awaitEngine is the consistency guard: a cycle never evaluates an engine state older than the
+// cycle's snapshot of the scheduler's cache (nodes, and bound or assumed pods per node). The
+// scheduler's cache and the Sync loop listen to the same informers at their own pace; when the
+// engine has not yet acknowledged an event the snapshot already reflects, wait (bounded) for it.
+// Past the bound the cycle fails with an Error status, so the pod is retried after backoff
+// instead of being parked as unschedulable on a stale answer.
+func (pl *Plugin) awaitEngine(ctx context.Context, logger klog.Logger, what string, nodes []fwk.NodeInfo) *fwk.Status {
+	w, ok := pl.client.(engineclient.ViewWaiter)
+	if !ok {
+		return nil
+	}
+	start := time.Now()
+	if err := w.AwaitView(ctx, pl.snapshot.View(nodes), pl.consistencyWait); err != nil {
+		logger.Error(err, "Engine is behind the scheduler's cache; failing the scheduling cycle closed", "call", what)
+		return fwk.AsStatus(fmt.Errorf("failing closed: %w", err))
+	}
+	if waited := time.Since(start); waited > 5*time.Millisecond {
+		logger.V(2).Info("Waited for the engine to catch up with the scheduler's cache", "call", what, "waited", waited)
+	}
+	return nil
 }
 
 // Name implements fwk.Plugin.
@@ -105,8 +137,11 @@ type assumed struct{}
 func (a assumed) Clone() fwk.StateData { return a }
 
 // PreFilter implements fwk.PreFilterPlugin: one Evaluate call for the pod.
-func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.Pod, _ []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
+func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.Pod, nodes []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
 	logger := pl.logger(ctx, pod)
+	if st := pl.awaitEngine(ctx, logger, "Evaluate", nodes); st != nil {
+		return nil, st
+	}
 	resp, err := pl.client.Evaluate(ctx, pod)
 	if err != nil {
 		logger.Error(err, "Evaluate failed; failing the scheduling cycle closed")

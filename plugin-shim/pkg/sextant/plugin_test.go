@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "k8s.io/api/core/v1"
@@ -387,5 +388,30 @@ func TestPreFilterRejection(t *testing.T) {
 func TestPluginName(t *testing.T) {
 	if got := NewWithClient(&fakeClient{}).Name(); got != "Sextant" {
 		t.Errorf("Name() = %q", got)
+	}
+}
+
+// behindClient is a fakeClient whose consistency guard reports the engine behind the cache.
+type behindClient struct {
+	fakeClient
+	awaited int
+}
+
+func (b *behindClient) AwaitView(context.Context, engineclient.CacheView, time.Duration) error {
+	b.awaited++
+	return fmt.Errorf("%w: node(s) n1", engineclient.ErrBehind)
+}
+
+// TestPreFilterEngineBehindCache: with the engine behind the scheduler's cache past the bound,
+// PreFilter fails with an Error status (backoff, not the unschedulable queue) and evaluates nothing.
+func TestPreFilterEngineBehindCache(t *testing.T) {
+	client := &behindClient{fakeClient: fakeClient{resp: threeNodes()}}
+	pl := NewWithClient(client)
+	_, status := runPreFilter(t, pl)
+	if status.Code() != fwk.Error || !strings.Contains(status.Message(), "behind the scheduler's cache") {
+		t.Fatalf("PreFilter status = %v, want an Error naming the engine behind the cache", status)
+	}
+	if client.awaited != 1 || len(client.evaluations) != 0 {
+		t.Errorf("AwaitView calls = %d, Evaluate calls = %v; want 1 and none", client.awaited, client.evaluations)
 	}
 }

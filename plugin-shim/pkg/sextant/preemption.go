@@ -76,6 +76,13 @@ func (pl *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *v1.
 	if pl.preemptor == nil {
 		return nil, fwk.AsStatus(fmt.Errorf("preemption: the %s plugin was built without a framework handle", Name))
 	}
+	nodes, err := pl.preemptor.handle.SnapshotSharedLister().NodeInfos().List()
+	if err != nil {
+		return nil, fwk.AsStatus(fmt.Errorf("preemption: listing the scheduler's snapshot: %w", err))
+	}
+	if st := pl.awaitEngine(ctx, logger, "Preempt", nodes); st != nil {
+		return nil, fwk.NewStatus(st.Code(), preemptionMessagePrefix+st.Message())
+	}
 	resp, err := pl.client.Preempt(ctx, pod)
 	if err != nil {
 		logger.Error(err, "Preempt failed; no preemption in this cycle")
