@@ -143,6 +143,30 @@ func startScheduler(t *testing.T, ctx context.Context, address string, objects .
 		bindings <- b.Name + "@" + b.Target.Name
 		return true, b, nil
 	})
+	// Deleting a bound pod is graceful, as with an API server and a kubelet: the pod first gets
+	// a deletionTimestamp, and goes away a moment later. (The fake clientset alone removes it at
+	// once, which no scheduler sees in a real cluster.)
+	cs.PrependReactor("delete", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		d := action.(clienttesting.DeleteAction)
+		obj, err := cs.Tracker().Get(podsResource, d.GetNamespace(), d.GetName())
+		if err != nil {
+			return false, nil, nil
+		}
+		p := obj.(*v1.Pod).DeepCopy()
+		if p.Spec.NodeName == "" || p.DeletionTimestamp != nil {
+			return false, nil, nil
+		}
+		now := metav1.Now()
+		p.DeletionTimestamp = &now
+		if err := cs.Tracker().Update(podsResource, p, p.Namespace); err != nil {
+			return true, nil, err
+		}
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			_ = cs.Tracker().Delete(podsResource, p.Namespace, p.Name)
+		}()
+		return true, nil, nil
+	})
 	recorder := events.NewFakeRecorder(1000)
 	informerFactory := scheduler.NewInformerFactory(cs, 0, nil)
 	sched, err := scheduler.New(ctx, cs, informerFactory, nil,
