@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "bench_pods.h"
 #include "benchmark/benchmark.h"
 #include "sextant/cluster_state.h"
 #include "sextant/evaluate.h"
@@ -56,17 +57,7 @@ const Cluster& LargeCluster() {
   return *cluster;
 }
 
-Pod BasicPod() {
-  Pod pod;
-  pod.name_space = "default";
-  pod.name = "basic";
-  Container c;
-  c.name = "app";
-  c.requests = {{"cpu", Quantity::FromMilli(500)}, {"memory", Quantity::FromInt(1LL << 30)}};
-  c.limits = {{"cpu", Quantity::FromInt(1)}, {"memory", Quantity::FromInt(2LL << 30)}};
-  pod.containers.push_back(c);
-  return pod;
-}
+Pod BasicPod() { return BasicBenchPod("default"); }
 
 // A replica of `app`: required anti-affinity on kubernetes.io/hostname and a zone spread with
 // maxSkew 1, both over app=<app>.

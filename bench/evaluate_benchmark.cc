@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 
+#include "bench_pods.h"
 #include "benchmark/benchmark.h"
 #include "sextant/cluster_state.h"
 #include "sextant/evaluate.h"
@@ -34,17 +35,7 @@ const Loaded& LoadedCluster(int nodes) {
 }
 
 // A basic pod: one container, Burstable, no selectors, no tolerations.
-Pod BasicPod() {
-  Pod pod;
-  pod.name_space = "bench";
-  pod.name = "basic";
-  Container c;
-  c.name = "app";
-  c.requests = {{"cpu", Quantity::FromMilli(500)}, {"memory", Quantity::FromInt(1LL << 30)}};
-  c.limits = {{"cpu", Quantity::FromInt(1)}, {"memory", Quantity::FromInt(2LL << 30)}};
-  pod.containers.push_back(c);
-  return pod;
-}
+Pod BasicPod() { return BasicBenchPod("bench"); }
 
 void RunEvaluate(benchmark::State& bench, const Pod& pod, int parallelism) {
   const Loaded& cluster = LoadedCluster(static_cast<int>(bench.range(0)));

@@ -190,68 +190,82 @@ func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logg
 
 // Evaluate implements Client.
 func (c *GRPCClient) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
-	c.mu.RLock()
-	synced, epoch := c.synced, c.epoch
-	c.mu.RUnlock()
-	if !synced {
-		return nil, fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
-	}
-	spreadSelector, err := DefaultSpreadSelector(pod, c.spread)
+	call, err := c.prepareCall(pod)
 	if err != nil {
 		return nil, err
 	}
-	minSequence := c.lastSent.Load()
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	start := time.Now()
 	resp, err := c.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{
-		Pod: PodToProto(pod), MinSequence: minSequence, Epoch: epoch, DefaultSpreadSelector: spreadSelector,
+		Pod: call.pod, MinSequence: call.minSequence, Epoch: call.epoch, DefaultSpreadSelector: call.spreadSelector,
 	})
 	observeRequest(methodEvaluate, start, err)
 	if err != nil {
 		return nil, c.callError("Evaluate", err)
 	}
-	if resp.Epoch != epoch {
-		c.requestEpochResync()
-		return nil, fmt.Errorf("%w: Evaluate answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
-	}
-	if resp.AppliedSequence < minSequence {
-		return nil, fmt.Errorf("%w: applied sequence %d < %d sent", ErrStale, resp.AppliedSequence, minSequence)
+	if err := c.checkAnswer("Evaluate", call, resp.Epoch, resp.AppliedSequence); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
 
 // Preempt implements Client.
 func (c *GRPCClient) Preempt(ctx context.Context, pod *v1.Pod) (*sextantv1.PreemptResponse, error) {
-	c.mu.RLock()
-	synced, epoch := c.synced, c.epoch
-	c.mu.RUnlock()
-	if !synced {
-		return nil, fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
-	}
-	spreadSelector, err := DefaultSpreadSelector(pod, c.spread)
+	call, err := c.prepareCall(pod)
 	if err != nil {
 		return nil, err
 	}
-	minSequence := c.lastSent.Load()
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	start := time.Now()
 	resp, err := c.rpc.Preempt(ctx, &sextantv1.PreemptRequest{
-		Pod: PodToProto(pod), MinSequence: minSequence, Epoch: epoch, DefaultSpreadSelector: spreadSelector,
+		Pod: call.pod, MinSequence: call.minSequence, Epoch: call.epoch, DefaultSpreadSelector: call.spreadSelector,
 	})
 	observeRequest(methodPreempt, start, err)
 	if err != nil {
 		return nil, c.callError("Preempt", err)
 	}
-	if resp.Epoch != epoch {
-		c.requestEpochResync()
-		return nil, fmt.Errorf("%w: Preempt answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
-	}
-	if resp.AppliedSequence < minSequence {
-		return nil, fmt.Errorf("%w: applied sequence %d < %d sent", ErrStale, resp.AppliedSequence, minSequence)
+	if err := c.checkAnswer("Preempt", call, resp.Epoch, resp.AppliedSequence); err != nil {
+		return nil, err
 	}
 	return resp, nil
+}
+
+// podCall is what Evaluate and Preempt send besides the pod: the epoch synced with, the last
+// sequence sent, and the pod's default spread selector.
+type podCall struct {
+	pod            *sextantv1.Pod
+	epoch          string
+	minSequence    uint64
+	spreadSelector *sextantv1.LabelSelector
+}
+
+func (c *GRPCClient) prepareCall(pod *v1.Pod) (podCall, error) {
+	c.mu.RLock()
+	synced, epoch := c.synced, c.epoch
+	c.mu.RUnlock()
+	if !synced {
+		return podCall{}, fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
+	}
+	spreadSelector, err := DefaultSpreadSelector(pod, c.spread)
+	if err != nil {
+		return podCall{}, err
+	}
+	return podCall{pod: PodToProto(pod), epoch: epoch, minSequence: c.lastSent.Load(), spreadSelector: spreadSelector}, nil
+}
+
+// checkAnswer rejects an answer from another epoch (and asks for a resync) or one older than
+// what was sent.
+func (c *GRPCClient) checkAnswer(method string, call podCall, epoch string, applied uint64) error {
+	if epoch != call.epoch {
+		c.requestEpochResync()
+		return fmt.Errorf("%w: %s answered with epoch %q, synced with %q", ErrEpochChanged, method, epoch, call.epoch)
+	}
+	if applied < call.minSequence {
+		return fmt.Errorf("%w: applied sequence %d < %d sent", ErrStale, applied, call.minSequence)
+	}
+	return nil
 }
 
 // Assume implements Client. Pods assumed and not yet seen bound are assumed again on a restarted
