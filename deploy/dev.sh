@@ -2,7 +2,12 @@
 # Sextant developer entry point on a Debian machine (root, or a user with sudo).
 #   deploy/dev.sh demo [SNAPSHOT]  install what is missing, build, replay a snapshot
 #                                  (default: the bundled test/data/snapshots/default.json)
-#   deploy/dev.sh test             install what is missing, build, run every test
+#   deploy/dev.sh test             install what is missing, build, run every test.
+#                                  With SEXTANT_SANITIZERS=1 also: the C++ suite under
+#                                  ASan+UBSan (build-asan/), the concurrency tests under TSan
+#                                  (build-tsan/), and the Go tests with -race; any sanitizer or
+#                                  race report fails the run. Off by default until a cold run
+#                                  fits CI's time budget (about 35-45 min cold on 2 cores today).
 #   deploy/dev.sh build            install what is missing and build only
 # Build output goes to build/ (override with SEXTANT_BUILD_DIR).
 set -euo pipefail
@@ -55,6 +60,22 @@ build() {
   cmake --build "$build" -j "$jobs"
 }
 
+# Sanitizer builds: Debug at -O1, no benchmarks (see SEXTANT_SANITIZE in CMakeLists.txt).
+sanitizer_build() {  # DIR SANITIZERS [TARGET]
+  cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSEXTANT_SANITIZE="$2" \
+    -DSEXTANT_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build "$1" -j "$jobs" ${3:+--target "$3"}
+}
+
+# Wall-clock time of each stage, printed at the end.
+timings=()
+stage_start() { stage_name=$1; stage_t0=$SECONDS; echo "==> $1"; }
+stage_end() { timings+=("$(printf '%5ds  %s' $((SECONDS - stage_t0)) "$stage_name")"); }
+print_timings() {
+  echo "==> stage timings (wall clock, $jobs jobs)"
+  printf '  %s\n' "${timings[@]}"
+}
+
 cmd=${1:-demo}
 case "$cmd" in
   demo)
@@ -66,13 +87,41 @@ case "$cmd" in
     ;;
   test)
     install_missing
+    trap print_timings EXIT
+    stage_start "build ($build)"
     build
-    echo "==> C++ tests (ctest)"
+    stage_end
+    stage_start "C++ tests (ctest)"
     (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300)
+    stage_end
     if [ -f "$root/plugin-shim/go.mod" ]; then
       check_go
-      echo "==> Go tests (plugin-shim, against the engine just built)"
-      (cd "$root/plugin-shim" && go vet ./... && SEXTANT_ENGINE_BINARY="$build/sextant" go test ./...)
+      race=()
+      [ "${SEXTANT_SANITIZERS:-0}" != 0 ] && race=(-race)
+      stage_start "Go tests ${race[*]:-} (plugin-shim, against the engine just built)"
+      (cd "$root/plugin-shim" && go vet ./... &&
+        SEXTANT_ENGINE_BINARY="$build/sextant" go test "${race[@]}" ./...)
+      stage_end
+    fi
+    if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
+      asan=${SEXTANT_ASAN_BUILD_DIR:-$root/build-asan}
+      tsan=${SEXTANT_TSAN_BUILD_DIR:-$root/build-tsan}
+      stage_start "build with ASan+UBSan ($asan)"
+      sanitizer_build "$asan" address,undefined
+      stage_end
+      stage_start "C++ tests under ASan+UBSan (ctest)"
+      (cd "$asan" &&
+        ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure -j "$jobs" --timeout 600)
+      stage_end
+      stage_start "build with TSan ($tsan, concurrency tests only)"
+      sanitizer_build "$tsan" thread sextant_tsan_tests
+      stage_end
+      stage_start "concurrency tests under TSan (ctest -L tsan)"
+      (cd "$tsan" && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        ctest --output-on-failure -L tsan --timeout 600)
+      stage_end
     fi
     ;;
   build)
