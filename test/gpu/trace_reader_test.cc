@@ -1,3 +1,4 @@
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -58,6 +59,9 @@ struct BadInput {
   const char* text;
   const char* message;
 };
+
+// Keeps the discovered test names stable (gtest otherwise prints the struct's bytes).
+void PrintTo(const BadInput& input, std::ostream* os) { *os << input.name; }
 
 class GpuNodeCsvErrorTest : public ::testing::TestWithParam<BadInput> {};
 
