@@ -54,7 +54,14 @@ void FilterNode(const CycleState& cycle, const ClusterState& state, uint32_t ind
 
 SimulatedNode::SimulatedNode(const ClusterState& state, uint32_t index, const NodeInfo& node,
                              const CycleState& cycle)
-    : state_(state), index_(index), cycle_(cycle) {
+    : state_(state), index_(index) {
+  // Only what the filters read: the PreScore states can be large (InterPodAffinity's scores per
+  // topology value) and a simulation never scores.
+  cycle_.pod = cycle.pod;
+  cycle_.node_affinity = cycle.node_affinity;
+  cycle_.fit = cycle.fit;
+  cycle_.spread = cycle.spread;
+  cycle_.pod_affinity = cycle.pod_affinity;
   node_.present = node.present;
   node_.unschedulable = node.unschedulable;
   node_.has_hard_taints = node.has_hard_taints;

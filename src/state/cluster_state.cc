@@ -43,9 +43,6 @@ struct ClusterState::Impl {
   NodeLabelIndex node_labels;
   PodLabelIndex pod_labels;
   AffinityTermIndex affinity_terms;
-  // Pending pods by the node slot status.nominatedNodeName names.
-  absl::flat_hash_map<uint32_t, std::vector<PodRecord*>> nominated;
-  const std::vector<PodRecord*> none;
 };
 
 void ClusterState::Nominate(PodRecord& record) {
@@ -53,22 +50,18 @@ void ClusterState::Nominate(PodRecord& record) {
       record.pod.nominated_node_name->empty()) {
     return;
   }
-  impl_->nominated[NodeSlot(*record.pod.nominated_node_name)].push_back(&record);
+  uint32_t slot = NodeSlot(*record.pod.nominated_node_name);
+  nodes_[slot].nominated.push_back(&record);
 }
 
 void ClusterState::Unnominate(PodRecord& record) {
   if (record.node_index >= 0 || !record.pod.nominated_node_name) return;
   auto it = impl_->node_index.find(*record.pod.nominated_node_name);
-  if (it == impl_->node_index.end()) return;
-  auto nit = impl_->nominated.find(it->second);
-  if (nit == impl_->nominated.end()) return;
-  std::erase(nit->second, &record);
-  if (nit->second.empty()) impl_->nominated.erase(nit);
+  if (it != impl_->node_index.end()) std::erase(nodes_[it->second].nominated, &record);
 }
 
 const std::vector<PodRecord*>& ClusterState::NominatedPods(uint32_t node) const {
-  auto it = impl_->nominated.find(node);
-  return it == impl_->nominated.end() ? impl_->none : it->second;
+  return nodes_[node].nominated;
 }
 
 ClusterState::ClusterState()

@@ -38,6 +38,8 @@ struct NodeInfo {
   int64_t non0_milli_cpu = 0;  // NonZeroRequested
   int64_t non0_memory = 0;
   std::vector<PodRecord*> pods;
+  // Pending pods whose status.nominatedNodeName names this node (ClusterState::NominatedPods).
+  std::vector<PodRecord*> nominated;
   // Shared with the simulated copies preemption's dry runs make while the state is held for
   // reading; ClusterState alone writes it.
   std::shared_ptr<Node> node = std::make_shared<Node>();
