@@ -231,3 +231,24 @@ func hostAntiAffinity(labels map[string]string) *corev1.Affinity {
 		}},
 	}}
 }
+
+// boundOnce checks, from the API server's audit log, that each named pod of the namespace had
+// exactly one binding request, made by the scheduler and accepted. A second attempt (even one
+// the API server refused) means the scheduler lost track of a pod it had bound.
+// It returns the number of pods that fail the check.
+func (e *env) boundOnce(names ...string) int {
+	e.t.Helper()
+	bindings, err := cp.Bindings()
+	if err != nil {
+		e.t.Fatalf("audit log: %v", err)
+	}
+	bad := 0
+	for _, name := range names {
+		b := bindings[e.namespace+"/"+name]
+		if len(b) != 1 || b[0].Code != 201 || b[0].User != controlplane.SchedulerUser {
+			bad++
+			e.t.Errorf("%s: want one accepted binding by %s, audit log has %+v", name, controlplane.SchedulerUser, b)
+		}
+	}
+	return bad
+}

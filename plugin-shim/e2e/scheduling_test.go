@@ -51,12 +51,7 @@ func TestPlacement(t *testing.T) {
 	if nodes["replica-a"] == nodes["replica-b"] {
 		t.Errorf("replicas with required host anti-affinity share node %s", nodes["replica-a"])
 	}
-	for _, pod := range []string{"inference", "web", "batch-big", "pinned", "replica-a", "replica-b"} {
-		events := e.podEvents(pod, "Scheduled")
-		if len(events) != 1 || events[0].ReportingController != schedulerName {
-			t.Errorf("%s: want one Scheduled event from %s, got %d: %s", pod, schedulerName, len(events), e.events())
-		}
-	}
+	e.boundOnce("inference", "web", "batch-big", "pinned", "replica-a", "replica-b")
 	// Nothing runs the default scheduler here: the pod must stay unbound and untouched.
 	time.Sleep(2 * time.Second)
 	other, err := cp.Admin.CoreV1().Pods(e.namespace).Get(e.ctx, "other-scheduler", metav1.GetOptions{})
@@ -199,11 +194,7 @@ func TestEngineRestart(t *testing.T) {
 	for _, n := range nodes {
 		perNode[n]++
 	}
-	for _, name := range names {
-		if evs := e.podEvents(name, "Scheduled"); len(evs) != 1 {
-			t.Errorf("%s: %d Scheduled events, want exactly 1", name, len(evs))
-		}
-	}
+	e.boundOnce(names...)
 	if !cp.SchedulerRunning() {
 		t.Errorf("the scheduler exited while the engine restarted")
 	}
@@ -242,4 +233,54 @@ func grepLines(text, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A burst of replicas with required host anti-affinity lands one per node, and the one replica too
+// many stays pending: each replica's cycle sees the replicas assumed just before it, even while
+// their own pending-pod updates are still on the way to the engine.
+func TestAntiAffinityBurst(t *testing.T) {
+	e := newEnv(t)
+	const nodes = 6
+	for i := range nodes {
+		e.node(controlplane.NodeSpec{Name: "burst-" + strconv.Itoa(i), CPU: "8", Memory: "32Gi"})
+	}
+	labels := map[string]string{"app": "burst"}
+	var names []string
+	for i := range nodes + 1 {
+		name := "replica-" + strconv.Itoa(i)
+		e.pod(podSpec{name: name, cpu: "100m", labels: labels, affinity: hostAntiAffinity(labels)})
+		names = append(names, name)
+	}
+	pods, err := controlplane.WaitForPods(e.ctx, cp.Admin, e.namespace, 60*time.Second, func(pods []corev1.Pod) (bool, error) {
+		bound, refused := 0, 0
+		for _, p := range pods {
+			if p.Spec.NodeName != "" {
+				bound++
+			}
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+					refused++
+				}
+			}
+		}
+		return bound+refused == nodes+1, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %d replicas to settle: %v\n%s", nodes+1, err, e.events())
+	}
+	used := map[string]string{}
+	var pending []string
+	for _, p := range pods {
+		if p.Spec.NodeName == "" {
+			pending = append(pending, p.Name)
+			continue
+		}
+		if other, ok := used[p.Spec.NodeName]; ok {
+			t.Errorf("%s and %s share node %s despite required host anti-affinity", other, p.Name, p.Spec.NodeName)
+		}
+		used[p.Spec.NodeName] = p.Name
+	}
+	if len(pending) != 1 {
+		t.Errorf("want exactly one replica pending, got %v", pending)
+	}
 }

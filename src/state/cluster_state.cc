@@ -153,6 +153,17 @@ absl::Status ClusterState::UpsertPod(const Pod& pod) {
     }
     return absl::OkStatus();
   }
+  if (pod.node_name.empty()) {
+    auto it = impl_->pods.find(key);
+    if (it != impl_->pods.end() && it->second.assumed) {
+      // The scheduler assumed this pod onto a node and its binding is in flight. An unbound copy
+      // is older news that crossed the Assume on the way (the informer's pending pod, a status
+      // patch of it): the assumption stands until the bound pod arrives, the pod is deleted, or
+      // the scheduler forgets it, as in upstream's scheduler cache. Dropping it here would let the
+      // next pod through required anti-affinity or past a full node.
+      return absl::OkStatus();
+    }
+  }
   // Everything that can fail is computed before the state changes.
   PodRecord fresh;
   fresh.pod = pod;

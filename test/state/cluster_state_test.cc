@@ -101,6 +101,27 @@ TEST(ClusterStateTest, BindingConfirmsAnAssumedPod) {
   EXPECT_EQ(state.ForgetPod("default/p").code(), absl::StatusCode::kNotFound);
 }
 
+// The pending pod's own delta can reach the engine after the scheduler's Assume (the Sync stream
+// and the unary Assume are separate paths). It must not undo the assumption.
+TEST(ClusterStateTest, StalePendingCopyDoesNotUndoAnAssumption) {
+  ClusterState state;
+  ASSERT_TRUE(state.UpsertNode(MakeNode("n1")).ok());
+  ASSERT_TRUE(state.AssumePod(MakePod("p", "", "2"), "n1").ok());
+  ASSERT_TRUE(state.UpsertPod(MakePod("p", "", "2")).ok());
+  ASSERT_NE(state.FindPod("default/p"), nullptr);
+  EXPECT_TRUE(state.FindPod("default/p")->assumed);
+  EXPECT_EQ(state.node(state.FindNode("n1")).requested.milli_cpu, 2000);
+  EXPECT_EQ(state.bound_pod_count(), 1u);
+  EXPECT_EQ(state.pending_pod_count(), 0u);
+  // The bound pod confirms it; a forgotten one is gone.
+  ASSERT_TRUE(state.UpsertPod(MakePod("p", "n1", "2")).ok());
+  EXPECT_FALSE(state.FindPod("default/p")->assumed);
+  ASSERT_TRUE(state.AssumePod(MakePod("q", "", "1"), "n1").ok());
+  ASSERT_TRUE(state.UpsertPod(MakePod("q", "", "1")).ok());
+  ASSERT_TRUE(state.ForgetPod("default/q").ok());
+  EXPECT_EQ(state.node(state.FindNode("n1")).requested.milli_cpu, 2000);
+}
+
 TEST(ClusterStateTest, AssumeOntoUnknownNodeChangesNothing) {
   ClusterState state;
   ASSERT_TRUE(state.UpsertNode(MakeNode("n1")).ok());

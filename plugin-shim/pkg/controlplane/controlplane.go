@@ -9,6 +9,7 @@ package controlplane
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,7 @@ type ControlPlane struct {
 	SchedulerConfig *rest.Config
 
 	schedulerKubeconfig, schedulerConfigFile string
+	auditLog                                 string
 	stopStandIn                              context.CancelFunc
 }
 
@@ -323,6 +325,13 @@ func (c *ControlPlane) startAPIServer(ctx context.Context) error {
 	if c.apiPort, err = freePort(); err != nil {
 		return err
 	}
+	// The audit log records every binding and its answer: the ground truth for "bound exactly
+	// once" (Bindings), independent of the scheduler's own events, which it may drop on shutdown.
+	c.auditLog = filepath.Join(c.opts.Dir, "audit.log")
+	policy := filepath.Join(c.opts.Dir, "audit-policy.yaml")
+	if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+		return err
+	}
 	c.apiServer = &process{
 		name: "kube-apiserver", path: c.opts.Binaries.APIServer,
 		logPath: filepath.Join(c.opts.Dir, "kube-apiserver.log"),
@@ -343,6 +352,10 @@ func (c *ControlPlane) startAPIServer(ctx context.Context) error {
 			"--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
 			"--endpoint-reconciler-type=none",
 			"--profiling=false",
+			"--audit-policy-file=" + policy,
+			"--audit-log-path=" + c.auditLog,
+			"--audit-log-mode=blocking",
+			"--audit-log-format=json",
 			"--v=0",
 		},
 	}
@@ -369,6 +382,65 @@ func (c *ControlPlane) startAPIServer(ctx context.Context) error {
 		_, err = c.Admin.RbacV1().ClusterRoles().Get(ctx, "system:kube-scheduler", metav1.GetOptions{})
 		return err
 	})
+}
+
+// auditPolicy records pod bindings (request metadata and the response code) and nothing else.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    resources:
+      - group: ""
+        resources: ["pods/binding"]
+  - level: None
+`
+
+// Binding is one pods/binding request the API server answered.
+type Binding struct {
+	User string
+	Code int32 // HTTP status: 201 bound, 409 already bound
+}
+
+// Bindings reads the API server's audit log: every pods/binding request per "namespace/name".
+func (c *ControlPlane) Bindings() (map[string][]Binding, error) {
+	data, err := os.ReadFile(c.auditLog)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Binding{}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var ev auditEvent
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", c.auditLog, i+1, err)
+		}
+		if ev.Stage != "ResponseComplete" || ev.ObjectRef.Resource != "pods" || ev.ObjectRef.Subresource != "binding" {
+			continue
+		}
+		key := ev.ObjectRef.Namespace + "/" + ev.ObjectRef.Name
+		out[key] = append(out[key], Binding{User: ev.User.Username, Code: ev.ResponseStatus.Code})
+	}
+	return out, nil
+}
+
+// auditEvent is the part of an audit.k8s.io/v1 Event that Bindings reads.
+type auditEvent struct {
+	Stage     string `json:"stage"`
+	ObjectRef struct {
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+		Namespace   string `json:"namespace"`
+		Name        string `json:"name"`
+	} `json:"objectRef"`
+	User struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	ResponseStatus struct {
+		Code int32 `json:"code"`
+	} `json:"responseStatus"`
 }
 
 // applyDeploy creates deploy/kubernetes's namespace, service account and RBAC objects, and a
