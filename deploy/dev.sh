@@ -2,6 +2,10 @@
 # Sextant developer entry point on a Debian machine (root, or a user with sudo).
 #   deploy/dev.sh demo [SNAPSHOT]  install what is missing, build, replay a snapshot
 #                                  (default: the bundled test/data/snapshots/default.json)
+#   deploy/dev.sh demo live [--keep]
+#                                  install what is missing, build, start a local control plane
+#                                  (etcd, kube-apiserver, engine, sextant-scheduler) and play the
+#                                  mixed GPU cluster scenario on it (plugin-shim/cmd/sextant-demo)
 #   deploy/dev.sh test             install what is missing, build, run every test.
 #                                  With SEXTANT_SANITIZERS=1 also: the C++ suite under
 #                                  ASan+UBSan (build-asan/), the concurrency tests under TSan
@@ -60,6 +64,20 @@ build() {
   cmake --build "$build" -j "$jobs"
 }
 
+# The local control plane of the end-to-end tests and the live demo: etcd and kube-apiserver
+# built from the upstream modules plugin-shim pins (go.mod's tool directives), and the scheduler.
+gobin=$build/go-bin
+build_control_plane() {
+  (cd "$root/plugin-shim" &&
+    go build -o "$gobin/etcd" go.etcd.io/etcd/server/v3 &&
+    go build -o "$gobin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver &&
+    go build -o "$gobin/sextant-scheduler" ./cmd/sextant-scheduler)
+}
+control_plane_env() {
+  SEXTANT_ETCD_BINARY="$gobin/etcd" SEXTANT_APISERVER_BINARY="$gobin/kube-apiserver" \
+    SEXTANT_SCHEDULER_BINARY="$gobin/sextant-scheduler" "$@"
+}
+
 # Sanitizer builds: Debug at -O1, no benchmarks (see SEXTANT_SANITIZE in CMakeLists.txt).
 sanitizer_build() {  # DIR SANITIZERS [TARGET]
   cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSEXTANT_SANITIZE="$2" \
@@ -81,6 +99,14 @@ case "$cmd" in
   demo)
     install_missing
     build
+    if [ "${2:-}" = live ]; then
+      check_go
+      echo "==> building the local control plane (the first build of kube-apiserver takes minutes)"
+      build_control_plane
+      (cd "$root/plugin-shim" && go build -o "$gobin/sextant-demo" ./cmd/sextant-demo)
+      (cd "$root/plugin-shim" && SEXTANT_ENGINE_BINARY="$build/sextant" control_plane_env "$gobin/sextant-demo" "${@:3}")
+      exit
+    fi
     snapshot=${2:-$root/test/data/snapshots/default.json}
     echo "==> sextant replay $snapshot"
     "$build/sextant" replay "$snapshot" --out "$build/replay-report.json"
@@ -99,9 +125,12 @@ case "$cmd" in
       race=()
       [ "${SEXTANT_SANITIZERS:-0}" != 0 ] && race=(-race)
       # -count=1: the engine binary changes under the same path, which Go's test cache cannot see.
-      stage_start "Go tests ${race[*]:-} (plugin-shim, against the engine just built)"
+      stage_start "control-plane binaries (etcd, kube-apiserver, sextant-scheduler)"
+      build_control_plane
+      stage_end
+      stage_start "Go tests ${race[*]:-} (plugin-shim, against the engine just built; e2e on a local control plane)"
       (cd "$root/plugin-shim" && go vet ./... &&
-        SEXTANT_ENGINE_BINARY="$build/sextant" go test -count=1 "${race[@]}" ./...)
+        SEXTANT_ENGINE_BINARY="$build/sextant" control_plane_env go test -count=1 "${race[@]}" ./...)
       stage_end
     fi
     if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
@@ -130,7 +159,7 @@ case "$cmd" in
     build
     ;;
   *)
-    echo "usage: deploy/dev.sh demo [SNAPSHOT] | test | build" >&2
+    echo "usage: deploy/dev.sh demo [SNAPSHOT] | demo live [--keep] | test | build" >&2
     exit 2
     ;;
 esac

@@ -284,3 +284,27 @@ func TestAntiAffinityBurst(t *testing.T) {
 		t.Errorf("want exactly one replica pending, got %v", pending)
 	}
 }
+
+// A pod that failed its cycle because the engine was down is retried on its own once the engine is
+// back (backoff, not parked waiting for an unrelated cluster event).
+func TestRetryAfterEngineOutage(t *testing.T) {
+	e := newEnv(t)
+	e.node(controlplane.NodeSpec{Name: "outage-a", CPU: "4", Memory: "16Gi"})
+	time.Sleep(500 * time.Millisecond)
+	cp.KillEngine()
+	e.pod(podSpec{name: "lonely", cpu: "100m"})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if evs := e.podEvents("lonely", "FailedScheduling"); len(evs) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cp.StartEngine(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	e.waitBound(60*time.Second, "lonely")
+	t.Logf("bound %v after the engine came back", time.Since(start).Round(time.Millisecond))
+	e.boundOnce("lonely")
+}

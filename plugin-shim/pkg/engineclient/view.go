@@ -42,9 +42,11 @@ var ErrBehind = errors.New("Sextant engine is behind the scheduler's cache")
 // ViewWaiter is implemented by clients that track what the engine has acknowledged; the plugin
 // calls AwaitView before Evaluate and Preempt.
 type ViewWaiter interface {
-	// AwaitView returns nil once the engine reflects at least the scheduler's snapshot view (or
-	// at once when the client is not synced: the call that follows fails closed). It waits at
-	// most timeout; then it returns an error wrapping ErrBehind that names the nodes behind.
+	// AwaitView returns nil once the engine reflects at least the scheduler's snapshot view. It
+	// waits at most timeout, also for the Sync stream to (re)connect and its snapshot to be
+	// acknowledged (at start, after an engine restart): when the client is still not synced at
+	// the deadline it returns nil and the call that follows fails closed. When synced but behind
+	// at the deadline it returns an error wrapping ErrBehind that names the nodes behind.
 	AwaitView(ctx context.Context, view CacheView, timeout time.Duration) error
 }
 
@@ -372,10 +374,17 @@ func (c *GRPCClient) AwaitView(ctx context.Context, want CacheView, timeout time
 	deadline := time.Now().Add(timeout)
 	poll := time.Millisecond
 	for {
-		if synced, _, _ := c.Synced(); !synced {
-			return nil // Evaluate/Preempt fail closed
-		}
 		count, sum, changed := c.view.totals()
+		if synced, _, _ := c.Synced(); !synced {
+			if !time.Now().Before(deadline) {
+				return nil // Evaluate/Preempt fail closed, saying why
+			}
+			if err := c.pause(ctx, changed, min(poll, time.Until(deadline))); err != nil {
+				return err
+			}
+			poll = min(2*poll, 20*time.Millisecond)
+			continue
+		}
 		if count == want.Nodes && sum == want.Sum {
 			return nil
 		}
@@ -393,18 +402,24 @@ func (c *GRPCClient) AwaitView(ctx context.Context, want CacheView, timeout time
 			return fmt.Errorf("%w at %s: after %v the engine's view of node(s) %s%s still differs from the scheduler's snapshot and from the informer's store",
 				ErrBehind, c.opts.Address, timeout, strings.Join(behind, ", "), more)
 		}
-		wait := min(poll, time.Until(deadline))
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fmt.Errorf("%w: %w", ErrBehind, ctx.Err())
-		case <-changed:
-		case <-timer.C:
+		if err := c.pause(ctx, changed, min(poll, time.Until(deadline))); err != nil {
+			return err
 		}
-		timer.Stop()
 		poll = min(2*poll, 20*time.Millisecond)
 	}
+}
+
+// pause waits for the view to change, wait to pass, or ctx to end.
+func (c *GRPCClient) pause(ctx context.Context, changed <-chan struct{}, wait time.Duration) error {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrBehind, ctx.Err())
+	case <-changed:
+	case <-timer.C:
+	}
+	return nil
 }
 
 // nodesBehind returns the nodes whose state in the engine differs from the snapshot's and where
