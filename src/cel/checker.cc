@@ -106,7 +106,32 @@ class Checker {
   absl::StatusOr<Type> Visit(int32_t i) {
     ASSIGN_OR_RETURN(Type t, VisitUntyped(i));
     node(i).type = t;
+    MarkDirectLookup(i);
     return t;
+  }
+
+  // The constant key of a select or index node, or null.
+  const std::string* ConstantKey(const Node& n) {
+    if (n.kind == NodeKind::kSelect) return &n.text;
+    if (n.kind == NodeKind::kIndex && node(n.children[1]).kind == NodeKind::kString) {
+      return &node(n.children[1]).text;
+    }
+    return nullptr;
+  }
+
+  void MarkDirectLookup(int32_t i) {
+    Node& n = node(i);
+    const std::string* id = ConstantKey(n);
+    if (!id) return;
+    const Node& domain_node = node(n.children[0]);
+    const std::string* domain = ConstantKey(domain_node);
+    if (!domain) return;
+    const Node& map = node(domain_node.children[0]);
+    if (map.kind != NodeKind::kSelect || node(map.children[0]).kind != NodeKind::kIdent) return;
+    if (map.field != DeviceField::kAttributes && map.field != DeviceField::kCapacity) return;
+    n.direct = map.field;
+    n.domain = *domain;
+    n.id = *id;
   }
 
   absl::StatusOr<Type> VisitUntyped(int32_t i) {

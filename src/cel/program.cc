@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -225,6 +226,8 @@ std::optional<int> CompareNumbers(const Value& a, const Value& b) {
 
 bool IsNumber(Kind k) { return k == Kind::kInt || k == Kind::kDouble; }
 
+// The recursive Eval stays small (its frame is on the stack once per tree level); the bulkier
+// operations are kept out of line.
 class Evaluator {
  public:
   Evaluator(const CompiledExpression& expr, const Device& device) : expr_(expr), device_(device) {}
@@ -246,6 +249,7 @@ class Evaluator {
         return v;
       }
       case NodeKind::kSelect: {
+        if (n.direct != DeviceField::kNone) return DirectLookup(n);
         Value operand = Eval(n.children[0]);
         if (operand.is_error()) return operand;
         return Lookup(n, operand, Value::String(n.text), /*presence=*/false);
@@ -256,6 +260,7 @@ class Evaluator {
         return Lookup(n, operand, Value::String(n.text), /*presence=*/true);
       }
       case NodeKind::kIndex: {
+        if (n.direct != DeviceField::kNone) return DirectLookup(n);
         Value operand = Eval(n.children[0]);
         Value key = Eval(n.children[1]);
         if (operand.is_error()) return operand;
@@ -330,7 +335,8 @@ class Evaluator {
   }
 
   // Field selection, index and presence test on maps and the device.
-  Value Lookup(const Node& n, const Value& operand, const Value& key, bool presence) {
+  ABSL_ATTRIBUTE_NOINLINE Value Lookup(const Node& n, const Value& operand, const Value& key,
+                                       bool presence) {
     switch (operand.kind) {
       case Kind::kDevice: {
         if (presence) return Value::Bool(true);
@@ -397,13 +403,30 @@ class Evaluator {
     }
   }
 
+  // device.attributes["domain"].id or device.capacity["domain"].id with constant keys.
+  Value DirectLookup(const Node& n) {
+    if (n.direct == DeviceField::kAttributes) {
+      const AttrDomain* domain = FindDomain(device_.attribute_domains(), n.domain);
+      const auto* entry = domain ? FindEntry(domain->entries, n.id) : nullptr;
+      if (!entry) return Value::Error(ErrorCode::kNoSuchKey, n.id);
+      return AttributeToValue(entry->second);
+    }
+    const CapDomain* domain = FindDomain(device_.capacity_domains(), n.domain);
+    const auto* entry = domain ? FindEntry(domain->entries, n.id) : nullptr;
+    if (!entry) return Value::Error(ErrorCode::kNoSuchKey, n.id);
+    Value v;
+    v.kind = Kind::kQuantity;
+    v.q = &entry->second;
+    return v;
+  }
+
   std::string_view KeyText(const Value& key) {
     if (key.kind == Kind::kString) return key.s;
     if (key.kind == Kind::kInt) return Keep(absl::StrCat(key.i));
     return KindName(key.kind);
   }
 
-  Value Binary(const Node& n) {
+  ABSL_ATTRIBUTE_NOINLINE Value Binary(const Node& n) {
     if (n.op == BinaryOp::kIn &&
         expr_.nodes[static_cast<size_t>(n.children[1])].kind == NodeKind::kList) {
       return InList(n);
@@ -432,7 +455,7 @@ class Evaluator {
     }
   }
 
-  Value InList(const Node& n) {
+  ABSL_ATTRIBUTE_NOINLINE Value InList(const Node& n) {
     const Node& list = expr_.nodes[static_cast<size_t>(n.children[1])];
     // A list of literals is a constant set upstream: empty, it is false without looking at the
     // left operand; otherwise the left operand is hashed, which a version cannot be.
@@ -594,7 +617,7 @@ class Evaluator {
     return v;
   }
 
-  Value Call(const Node& n) {
+  ABSL_ATTRIBUTE_NOINLINE Value Call(const Node& n) {
     // Every function of the subset takes at most two arguments (a receiver counts as one).
     Value args[2];
     const size_t count = n.children.size();

@@ -107,6 +107,12 @@ struct Node {
   DeviceField field = DeviceField::kNone;
   // Constants computed once at compile time for the evaluator.
   int32_t constant_index = -1;  // into CompiledExpression::quantities / semvers / regexes
+  // kSelect / kIndex written as device.attributes["domain"].id (or ["id"], or the same on
+  // device.capacity) with constant strings: the evaluator looks the value up directly instead of
+  // walking the four nodes. `domain` and `id` are the two keys.
+  DeviceField direct = DeviceField::kNone;
+  std::string domain;
+  std::string id;
 };
 
 struct CompiledExpression {
