@@ -21,6 +21,9 @@
 namespace sextant::cel::internal {
 namespace {
 
+// cel.bind variables in scope at once.
+constexpr size_t kMaxBindings = 16;
+
 std::string TypeName(Type t, Type element = Type::kDyn) {
   switch (t) {
     case Type::kBool:
@@ -127,7 +130,10 @@ class Checker {
     const std::string* domain = ConstantKey(domain_node);
     if (!domain) return;
     const Node& map = node(domain_node.children[0]);
-    if (map.kind != NodeKind::kSelect || node(map.children[0]).kind != NodeKind::kIdent) return;
+    if (map.kind != NodeKind::kSelect || node(map.children[0]).kind != NodeKind::kIdent ||
+        node(map.children[0]).slot >= 0) {
+      return;
+    }
     if (map.field != DeviceField::kAttributes && map.field != DeviceField::kCapacity) return;
     n.direct = map.field;
     n.domain = *domain;
@@ -146,6 +152,12 @@ class Checker {
       case NodeKind::kString:
         return Type::kString;
       case NodeKind::kIdent:
+        for (auto it = scope_.rbegin(); it != scope_.rend(); ++it) {
+          if (it->name == n.text) {
+            n.slot = it->slot;
+            return it->type;
+          }
+        }
         if (n.text == "device") return Type::kDevice;
         return Error(i, absl::StrCat("undeclared reference to \"", n.text,
                                      "\" (only `device` is declared)"));
@@ -195,6 +207,19 @@ class Checker {
       }
       case NodeKind::kBinary:
         return Binary(i);
+      case NodeKind::kBind: {
+        if (scope_.size() >= kMaxBindings) return Error(i, "cel.bind nests too deeply");
+        const int32_t init = n.children[0], body = n.children[1];
+        ASSIGN_OR_RETURN(Type init_type, Visit(init));
+        if (init_type == Type::kList) {
+          return Error(init, "unsupported: list values outside 'in'");
+        }
+        node(i).slot = static_cast<int32_t>(scope_.size());
+        scope_.push_back(Binding{node(i).text, node(i).slot, init_type});
+        absl::StatusOr<Type> body_type = Visit(body);
+        scope_.pop_back();
+        return body_type;
+      }
     }
     return Error(i, "internal error: unknown node");
   }
@@ -362,6 +387,13 @@ class Checker {
     return element;
   }
 
+  bool InScope(const std::string& name) const {
+    for (const Binding& b : scope_) {
+      if (b.name == name) return true;
+    }
+    return false;
+  }
+
   static bool Supported(const std::string& name) {
     static constexpr std::string_view kNames[] = {
         "size",       "startsWith", "endsWith",      "contains",   "matches",
@@ -377,11 +409,11 @@ class Checker {
   absl::StatusOr<Type> Call(int32_t i) {
     {
       // Reject before looking at the arguments: a macro's arguments (exists(k, ...)) and a
-      // namespaced function (cel.bind) would otherwise read as undeclared names.
+      // namespaced function (math.greatest) would otherwise read as undeclared names.
       const Node& n = node(i);
       std::string name = n.text;
       if (n.member && node(n.children[0]).kind == NodeKind::kIdent &&
-          node(n.children[0]).text != "device") {
+          node(n.children[0]).text != "device" && !InScope(node(n.children[0]).text)) {
         name = absl::StrCat(node(n.children[0]).text, ".", name);
       }
       if (!Supported(name)) return Error(i, absl::StrCat("unsupported function \"", name, "\""));
@@ -533,7 +565,14 @@ class Checker {
     expr_->semvers.push_back(*std::move(v));
   }
 
+  struct Binding {
+    std::string name;
+    int32_t slot;
+    Type type;
+  };
+
   CompiledExpression* expr_;
+  std::vector<Binding> scope_;  // cel.bind variables in scope, innermost last
 };
 
 }  // namespace

@@ -598,6 +598,11 @@ class Parser {
         RETURN_IF_ERROR(Next());
         if (tok_.kind == Tok::kLParen) {
           ASSIGN_OR_RETURN(std::vector<int32_t> args, Arguments(depth, Tok::kRParen));
+          if (name.text == "bind" && out_->nodes[node].kind == NodeKind::kIdent &&
+              out_->nodes[node].text == "cel") {
+            ASSIGN_OR_RETURN(node, Bind(name.offset, args));
+            continue;
+          }
           Node call = Make(NodeKind::kCall, name.offset);
           call.member = true;
           call.text = name.text;
@@ -704,6 +709,15 @@ class Parser {
       default:
         return Unexpected("an expression");
     }
+  }
+
+  absl::StatusOr<int32_t> Bind(size_t at, const std::vector<int32_t>& args) {
+    if (args.size() != 3 || out_->nodes[args[0]].kind != NodeKind::kIdent) {
+      return Error(at, "cel.bind takes a variable name, a value and an expression");
+    }
+    Node bind = Make(NodeKind::kBind, at, {args[1], args[2]});
+    bind.text = out_->nodes[args[0]].text;
+    return Add(std::move(bind));
   }
 
   absl::StatusOr<int32_t> Has(size_t at, const std::vector<int32_t>& args) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/base/attributes.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -244,6 +245,7 @@ class Evaluator {
       case NodeKind::kString:
         return Value::String(n.text);
       case NodeKind::kIdent: {
+        if (n.slot >= 0) return Variable(n.slot);
         Value v;
         v.kind = Kind::kDevice;
         return v;
@@ -310,6 +312,15 @@ class Evaluator {
       }
       case NodeKind::kBinary:
         return Binary(n);
+      case NodeKind::kBind: {
+        // The value is computed when the body first reads it; an error stays in the variable
+        // and surfaces only if the body uses it.
+        const size_t slot = static_cast<size_t>(n.slot);
+        if (slots_.size() <= slot) slots_.resize(slot + 1);
+        slots_[slot].init = n.children[0];
+        slots_[slot].computed = false;
+        return Eval(n.children[1]);
+      }
     }
     return Value::Error(ErrorCode::kMessage, "unknown node");
   }
@@ -401,6 +412,15 @@ class Evaluator {
         if (presence) return Value::Bool(false);
         return Value::NoOverload(n.kind == NodeKind::kIndex ? "_[_]" : "field selection", operand);
     }
+  }
+
+  Value Variable(int32_t slot) {
+    Slot& s = slots_[static_cast<size_t>(slot)];
+    if (!s.computed) {
+      s.value = Eval(s.init);
+      s.computed = true;
+    }
+    return s.value;
   }
 
   // device.attributes["domain"].id or device.capacity["domain"].id with constant keys.
@@ -750,9 +770,16 @@ class Evaluator {
     return Value::Error(ErrorCode::kMessage, "internal error: unresolved function");
   }
 
+  struct Slot {
+    int32_t init = -1;
+    bool computed = false;
+    Value value;
+  };
+
   const CompiledExpression& expr_;
   const Device& device_;
   Scratch scratch_;
+  absl::InlinedVector<Slot, 2> slots_;  // cel.bind variables by nesting depth
 };
 
 }  // namespace

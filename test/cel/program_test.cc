@@ -222,6 +222,32 @@ TEST(CelProgramTest, IntegerArithmeticOverflowsAtRunTime) {
   }
 }
 
+TEST(CelProgramTest, BindNamesAValueForTheBody) {
+  for (
+      const Case& c : {
+          Case{
+              R"(cel.bind(gpu, device.attributes["gpu.example.com"], gpu.model == "H100" && gpu.ecc))",
+              Want::kMatch},
+          Case{
+              R"(cel.bind(m, device.capacity["gpu.example.com"].memory, m.isGreaterThan(quantity("1Gi"))))",
+              Want::kMatch},
+          // The value is an error only if the body reads it.
+          Case{R"(cel.bind(x, device.attributes["gpu.example.com"].missing, true))", Want::kMatch},
+          Case{R"(cel.bind(x, device.attributes["gpu.example.com"].missing, false || x == 1))",
+               Want::kRuntimeError, "no such key: missing"},
+          Case{R"(cel.bind(x, 1, cel.bind(y, x + 1, y == 2)))", Want::kMatch},
+          Case{R"(cel.bind(x, 1, cel.bind(x, "s", x == "s")) && cel.bind(x, 2, x == 2))",
+               Want::kMatch},
+          Case{R"(cel.bind(device, 1, device == 1))", Want::kMatch},
+      }) {
+    Expect(c);
+  }
+  absl::StatusOr<Program> out_of_scope = Program::Compile("cel.bind(x, 1, x == 1) && x == 1");
+  ASSERT_FALSE(out_of_scope.ok());
+  EXPECT_EQ(std::string(out_of_scope.status().message()),
+            "undeclared reference to \"x\" (only `device` is declared) at column 27");
+}
+
 TEST(CelProgramTest, NonBoolResultIsARuntimeError) {
   Expect(Case{R"(device.attributes["gpu.example.com"].model)", Want::kRuntimeError, "not a bool"});
   Expect(Case{R"(device.attributes["gpu.example.com"].ecc)", Want::kMatch});

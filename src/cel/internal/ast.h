@@ -33,6 +33,7 @@ enum class NodeKind : uint8_t {
   kOr,       // children[0] || children[1]
   kTernary,  // children[0] ? children[1] : children[2]
   kBinary,   // children[0] op children[1]
+  kBind,     // cel.bind(text, children[0], children[1]): children[1] with text bound to children[0]
 };
 
 enum class BinaryOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kIn, kAdd, kSub, kMul, kDiv, kMod };
@@ -111,6 +112,8 @@ struct Node {
   // device.capacity) with constant strings: the evaluator looks the value up directly instead of
   // walking the four nodes. `domain` and `id` are the two keys.
   DeviceField direct = DeviceField::kNone;
+  // kBind, and a kIdent naming a bound variable: the variable's slot (its nesting depth).
+  int32_t slot = -1;
   std::string domain;
   std::string id;
 };
