@@ -93,7 +93,8 @@ struct CompiledExpression;
 class Program {
  public:
   // Parses and type-checks a selector. On failure InvalidArgument whose message names the problem
-  // and its 1-based column, e.g. `unsupported function "foo" at column 12`; the caller prefixes
+  // and where it is, e.g. `unsupported function "foo" at column 12` (`at line 2, column 3` in a
+  // multi-line expression); the caller prefixes
   // the object and field. Expressions upstream accepts but Sextant does not support fail the same
   // way, with a message that says so.
   static absl::StatusOr<Program> Compile(std::string_view expression);

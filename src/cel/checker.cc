@@ -94,7 +94,7 @@ class Checker {
   Node& node(int32_t i) { return expr_->nodes[static_cast<size_t>(i)]; }
 
   absl::Status Error(int32_t i, std::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(what), " ", AtColumn(node(i).column)));
+    return absl::InvalidArgumentError(absl::StrCat(Sv(what), " ", AtPosition(node(i).position)));
   }
 
   absl::Status NoOverload(int32_t i, std::string_view name, const std::vector<Type>& args) {

@@ -104,17 +104,22 @@ class Parser {
   }
 
  private:
-  // 1-based column, counting characters (UTF-8 continuation bytes do not count).
-  int32_t Column(size_t offset) const {
-    int32_t column = 1;
+  // 1-based line and column, counting characters (UTF-8 continuation bytes do not count).
+  Position At(size_t offset) const {
+    Position p;
     for (size_t i = 0; i < offset && i < text_.size(); ++i) {
-      if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;
+      if (text_[i] == '\n') {
+        ++p.line;
+        p.column = 1;
+      } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
+        ++p.column;
+      }
     }
-    return column;
+    return p;
   }
 
   absl::Status Error(size_t offset, std::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(what), " ", AtColumn(Column(offset))));
+    return absl::InvalidArgumentError(absl::StrCat(Sv(what), " ", AtPosition(At(offset))));
   }
 
   std::string Describe(const Token& t) const {
@@ -425,7 +430,7 @@ class Parser {
   Node Make(NodeKind kind, size_t offset, std::vector<int32_t> children = {}) const {
     Node n;
     n.kind = kind;
-    n.column = Column(offset);
+    n.position = At(offset);
     n.children = std::move(children);
     return n;
   }
@@ -728,7 +733,7 @@ class Parser {
     // Turn the select into a presence test on the same operand and field.
     Node& select = out_->nodes[args[0]];
     select.kind = NodeKind::kHas;
-    select.column = Column(at);
+    select.position = At(at);
     return args[0];
   }
 
@@ -756,7 +761,10 @@ class Parser {
 
 }  // namespace
 
-std::string AtColumn(int32_t column) { return absl::StrCat("at column ", column); }
+std::string AtPosition(Position p) {
+  if (p.line == 1) return absl::StrCat("at column ", p.column);
+  return absl::StrCat("at line ", p.line, ", column ", p.column);
+}
 
 absl::Status Parse(std::string_view expression, CompiledExpression* out) {
   Parser parser(expression, out);

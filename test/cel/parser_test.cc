@@ -89,6 +89,8 @@ TEST(CelParserTest, SyntaxErrorsNameWhatAndWhere) {
   ExpectError("\"é\" == # ", "syntax error: unexpected character '#' at column 8");
   ExpectError("1. == 1.0", "syntax error: expected a field or method name, found '==' at column 4");
   ExpectError("", "syntax error: expected an expression, found end of expression at column 1");
+  ExpectError("device.driver == \"x\" &&\n  device.foo == 1",
+              "undefined field \"foo\" of device at line 2, column 10");
   ExpectError("cel.bind(x.y, 1, true)",
               "cel.bind takes a variable name, a value and an expression at column 5");
   ExpectError("cel.bind(x, 1)",

@@ -90,9 +90,15 @@ enum class DeviceField : uint8_t {
   kCapacity
 };
 
+// Where a token starts: 1-based line and column (in characters).
+struct Position {
+  int32_t line = 1;
+  int32_t column = 1;
+};
+
 struct Node {
   NodeKind kind;
-  int32_t column = 0;  // 1-based, in characters, of the token that names the node.
+  Position position;  // of the token that names the node
   std::vector<int32_t> children;
   std::string text;
   bool bool_value = false;

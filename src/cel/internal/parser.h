@@ -13,8 +13,8 @@ namespace sextant::cel::internal {
 // Appends the nodes to out->nodes and sets out->root. InvalidArgument "<problem> at column N".
 absl::Status Parse(std::string_view expression, CompiledExpression* out);
 
-// "at column N" for a 1-based column.
-std::string AtColumn(int32_t column);
+// "at column C" on the first line, "at line L, column C" after it.
+std::string AtPosition(Position p);
 
 }  // namespace sextant::cel::internal
 
