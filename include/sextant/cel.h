@@ -94,16 +94,17 @@ class Program {
  public:
   // Parses and type-checks a selector. On failure InvalidArgument whose message names the problem
   // and where it is, e.g. `unsupported function "foo" at column 12` (`at line 2, column 3` in a
-  // multi-line expression); the caller prefixes
-  // the object and field. Expressions upstream accepts but Sextant does not support fail the same
-  // way, with a message that says so.
+  // multi-line expression); the caller prefixes the object and field. Expressions upstream
+  // accepts but Sextant does not support fail the same way, with "unsupported" in the message.
   static absl::StatusOr<Program> Compile(std::string_view expression);
 
   // Whether the device matches. A runtime error (an attribute the device lacks, an operation on a
-  // value of the wrong type, integer overflow...) is InvalidArgument with upstream's message;
-  // upstream's allocator fails the allocation on it rather than skipping the device.
+  // value of the wrong type, integer overflow...) is InvalidArgument with a message like
+  // upstream's ("no such key: model"); upstream's allocator fails the allocation on it rather
+  // than skipping the device.
   absl::StatusOr<bool> Matches(const Device& device) const;
 
+  // The source text, as compiled.
   const std::string& expression() const;
 
  private:
