@@ -248,6 +248,15 @@ TEST(CelProgramTest, BindNamesAValueForTheBody) {
             "undeclared reference to \"x\" (only `device` is declared) at column 27");
 }
 
+TEST(CelProgramTest, LongChainsWithinTheApiLengthLimit) {
+  // Selectors are at most 10 Ki characters; a chain of that length nests one level per operator.
+  std::string e = R"(device.attributes["gpu.example.com"].index == 0)";
+  while (e.size() < 10 * 1024) e += R"( && device.driver == "gpu.example.com")";
+  Expect(Case{e.c_str(), Want::kMatch});
+  e += " && false";
+  Expect(Case{e.c_str(), Want::kNoMatch});
+}
+
 TEST(CelProgramTest, NonBoolResultIsARuntimeError) {
   Expect(Case{R"(device.attributes["gpu.example.com"].model)", Want::kRuntimeError, "not a bool"});
   Expect(Case{R"(device.attributes["gpu.example.com"].ecc)", Want::kMatch});
