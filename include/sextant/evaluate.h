@@ -89,6 +89,8 @@ enum class PluginId : uint8_t {
   kNodeResourcesBalancedAllocation,
   kPodTopologySpread,
   kInterPodAffinity,
+  // Rejects pods with DRA resource claims, which the engine does not allocate yet.
+  kDynamicResources,
 };
 const char* PluginName(PluginId plugin);
 

@@ -179,6 +179,9 @@ struct Pod {
   // by whoever knows those objects (the shim). Read only for the pod being scheduled; absent or
   // empty gives the pod no default constraints.
   std::optional<LabelSelector> default_spread_selector;
+  // spec.resourceClaims[].name: dynamic resource (DRA) claims. Not allocated yet: a pod with
+  // claims is rejected in PreFilter (docs/parity.md, difference 15).
+  std::vector<std::string> resource_claims;
 
   // status
   std::string phase;  // Pending, Running, Succeeded, Failed, Unknown

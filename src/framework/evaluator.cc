@@ -87,6 +87,8 @@ const char* PluginName(PluginId plugin) {
       return "PodTopologySpread";
     case PluginId::kInterPodAffinity:
       return "InterPodAffinity";
+    case PluginId::kDynamicResources:
+      return "DynamicResources";
   }
   return "";
 }
@@ -201,6 +203,18 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   cycle.pod = &pod;
 
   // ---- PreFilter ----
+  // Dynamic resource claims: the engine does not allocate DRA devices yet. Placing such a pod
+  // while ignoring its claims would bind it to a node where its claim is never allocated (the
+  // kubelet would hold it in ContainerCreating), so the pod is refused with a reason that says
+  // what to do instead (docs/parity.md, difference 15).
+  if (!pod.resource_claims.empty()) {
+    out.verdicts.clear();
+    out.prefilter_plugin = PluginId::kDynamicResources;
+    out.prefilter_message = absl::StrCat(
+        "pod uses dynamic resource claims (", absl::StrJoin(pod.resource_claims, ", "),
+        "), which Sextant does not allocate yet; schedule it with the default scheduler");
+    return;
+  }
   cycle.node_affinity = NodeAffinityPreFilter(pod);
   if (cycle.node_affinity.conflict) {
     out.verdicts.clear();

@@ -362,6 +362,7 @@ absl::Status DecodePodBody(const v1::Pod& in, Pod* pod) {
                               DecodeContainerStatus, &pod->container_statuses));
   pod->resize_status = in.resize_status();
   pod->terminating_by_preemption = in.terminating_by_preemption();
+  pod->resource_claims.assign(in.resource_claims().begin(), in.resource_claims().end());
   return absl::OkStatus();
 }
 
@@ -852,6 +853,7 @@ void ToProto(const Pod& in, v1::Pod* out) {
   }
   out->set_resize_status(in.resize_status);
   out->set_terminating_by_preemption(in.terminating_by_preemption);
+  for (const std::string& claim : in.resource_claims) out->add_resource_claims(claim);
 }
 
 void ToProto(const PriorityClass& in, v1::PriorityClass* out) {

@@ -433,6 +433,10 @@ absl::Status ParsePodResources(const ObjectReader& r, PodResources* out) {
   return r.Quantities("limits", &out->limits);
 }
 
+absl::Status ParsePodResourceClaim(const ObjectReader& r, std::string* name) {
+  return r.String("name", name);
+}
+
 absl::Status ParsePodSpec(const ObjectReader& spec, Pod* pod) {
   RETURN_IF_ERROR(spec.String("nodeName", &pod->node_name));
   RETURN_IF_ERROR(spec.String("schedulerName", &pod->scheduler_name));
@@ -448,6 +452,7 @@ absl::Status ParsePodSpec(const ObjectReader& spec, Pod* pod) {
   RETURN_IF_ERROR(spec.StringMap("nodeSelector", &pod->node_selector));
   RETURN_IF_ERROR(spec.Object("affinity", ParseAffinity, &pod->affinity));
   RETURN_IF_ERROR(spec.Array("tolerations", ParseToleration, &pod->tolerations));
+  RETURN_IF_ERROR(spec.Array("resourceClaims", ParsePodResourceClaim, &pod->resource_claims));
   return spec.Array("topologySpreadConstraints", ParseTopologySpreadConstraint,
                     &pod->topology_spread_constraints);
 }

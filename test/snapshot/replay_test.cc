@@ -66,6 +66,27 @@ TEST(ReplayTest, BindsEachPodBeforeTheNext) {
   EXPECT_TRUE(report->preemptions.empty());
 }
 
+// A pod with DRA resource claims is refused with a reason, not placed while its claims are
+// ignored (the engine does not allocate claims yet), and nothing is preempted for it.
+TEST(ReplayTest, PodWithResourceClaimsIsRefusedWithReason) {
+  Snapshot snapshot;
+  snapshot.nodes = {MakeNode("a", "2"), MakeNode("b", "2")};
+  snapshot.pods = {Pending("plain", "1", 0, 1), Pending("trainer", "1", 1000, 2)};
+  snapshot.pods[1].resource_claims = {"gpus"};
+  auto report = Replay(snapshot, ReplayOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->placed, 1);
+  EXPECT_EQ(report->unschedulable, 1);
+  const auto& refused = report->outcomes[0].pod_key == "default/trainer" ? report->outcomes[0]
+                                                                      : report->outcomes[1];
+  EXPECT_TRUE(refused.node.empty());
+  EXPECT_NE(refused.message.find("pod uses dynamic resource claims (gpus), which Sextant does not "
+                                 "allocate yet; schedule it with the default scheduler"),
+            std::string::npos)
+      << refused.message;
+  EXPECT_TRUE(report->preemptions.empty());
+}
+
 // The seeds' case: low-priority pods fill the cluster, then a high-priority Guaranteed pod
 // arrives, evicts exactly one pod and takes its place; the report lists the preemption.
 TEST(ReplayTest, HighPriorityGuaranteedPodPreemptsExactlyOne) {

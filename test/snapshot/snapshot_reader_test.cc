@@ -305,6 +305,20 @@ TEST(SnapshotReaderTest, ReadsSingleTopLevelObject) {
   EXPECT_EQ(snapshot->pods[0].node_name, "n1");
 }
 
+TEST(SnapshotReaderTest, ReadsPodResourceClaimNames) {
+  absl::StatusOr<Snapshot> snapshot = ParseSnapshot(PodWithSpec(R"(
+      "resourceClaims": [{"name": "gpu", "resourceClaimTemplateName": "two-gpus"},
+                         {"name": "nic", "resourceClaimName": "shared-nic"}])"));
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  ASSERT_EQ(snapshot->pods.size(), 1u);
+  EXPECT_EQ(snapshot->pods[0].resource_claims, (std::vector<std::string>{"gpu", "nic"}));
+
+  absl::StatusOr<Snapshot> bad = ParseSnapshot(PodWithSpec(R"("resourceClaims": [{"name": 3}])"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("spec.resourceClaims[0].name"), std::string::npos)
+      << bad.status();
+}
+
 TEST(SnapshotReaderTest, DropsTerminatedPodsOnly) {
   std::vector<std::string> pods;
   for (const char* phase : {"Succeeded", "Failed", "Pending", "Running", "Unknown"}) {

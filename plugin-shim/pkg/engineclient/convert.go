@@ -74,6 +74,9 @@ func PodToProto(p *v1.Pod) *sextantv1.Pod {
 	for i := range spec.Tolerations {
 		out.Tolerations = append(out.Tolerations, tolerationToProto(&spec.Tolerations[i]))
 	}
+	for _, claim := range spec.ResourceClaims {
+		out.ResourceClaims = append(out.ResourceClaims, claim.Name)
+	}
 	for i := range spec.TopologySpreadConstraints {
 		out.TopologySpreadConstraints = append(out.TopologySpreadConstraints,
 			topologySpreadConstraintToProto(&spec.TopologySpreadConstraints[i]))

@@ -1202,8 +1202,11 @@ type Pod struct {
 	ResizeStatus          string             `protobuf:"bytes,35,opt,name=resize_status,json=resizeStatus,proto3" json:"resize_status,omitempty"`
 	// status.conditions has DisruptionTarget=True, reason PreemptionByScheduler.
 	TerminatingByPreemption bool `protobuf:"varint,36,opt,name=terminating_by_preemption,json=terminatingByPreemption,proto3" json:"terminating_by_preemption,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// spec.resourceClaims[].name: the pod's dynamic resource (DRA) claims. The engine does not
+	// allocate claims yet and rejects such pods (docs/parity.md, difference 15).
+	ResourceClaims []string `protobuf:"bytes,37,rep,name=resource_claims,json=resourceClaims,proto3" json:"resource_claims,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Pod) Reset() {
@@ -1416,6 +1419,13 @@ func (x *Pod) GetTerminatingByPreemption() bool {
 		return x.TerminatingByPreemption
 	}
 	return false
+}
+
+func (x *Pod) GetResourceClaims() []string {
+	if x != nil {
+		return x.ResourceClaims
+	}
+	return nil
 }
 
 type Node struct {
@@ -3316,7 +3326,7 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x0fresource_limits\x18\x04 \x01(\v2\x18.sextant.v1.ResourceListR\x0eresourceLimits\"v\n" +
 	"\fPodResources\x124\n" +
 	"\brequests\x18\x01 \x01(\v2\x18.sextant.v1.ResourceListR\brequests\x120\n" +
-	"\x06limits\x18\x02 \x01(\v2\x18.sextant.v1.ResourceListR\x06limits\"\xd1\v\n" +
+	"\x06limits\x18\x02 \x01(\v2\x18.sextant.v1.ResourceListR\x06limits\"\xfa\v\n" +
 	"\x03Pod\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
@@ -3346,7 +3356,8 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x12container_statuses\x18! \x03(\v2\x1b.sextant.v1.ContainerStatusR\x11containerStatuses\x12S\n" +
 	"\x17init_container_statuses\x18\" \x03(\v2\x1b.sextant.v1.ContainerStatusR\x15initContainerStatuses\x12#\n" +
 	"\rresize_status\x18# \x01(\tR\fresizeStatus\x12:\n" +
-	"\x19terminating_by_preemption\x18$ \x01(\bR\x17terminatingByPreemption\x1a9\n" +
+	"\x19terminating_by_preemption\x18$ \x01(\bR\x17terminatingByPreemption\x12'\n" +
+	"\x0fresource_claims\x18% \x03(\tR\x0eresourceClaims\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a?\n" +
