@@ -100,6 +100,7 @@ func fullPod() *v1.Pod {
 					}},
 				},
 			},
+			ResourceClaims: []v1.PodResourceClaim{{Name: "gpus", ResourceClaimTemplateName: ptr.To("two-gpus")}},
 			Tolerations: []v1.Toleration{
 				{Key: "gpu", Operator: v1.TolerationOpEqual, Value: "true", Effect: v1.TaintEffectNoSchedule},
 				{Operator: v1.TolerationOpExists, Effect: v1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](30)},
@@ -174,6 +175,7 @@ func fullPodProto() *sextantv1.Pod {
 				}},
 			},
 		},
+		ResourceClaims: []string{"gpus"},
 		Tolerations: []*sextantv1.Toleration{
 			{Key: "gpu", Operator: "Equal", Value: "true", Effect: "NoSchedule"},
 			{Operator: "Exists", Effect: "NoExecute", TolerationSeconds: ptr.To[int64](30)},
