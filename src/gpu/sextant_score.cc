@@ -2,7 +2,8 @@
 // same integer sigmoid scale (ties go to the seeded node order, as FGD's do). See
 // docs/gpu-placement.md for the method and the measurements behind it.
 //   - Completion lookahead: each device's expected idle milli once the workload mix has filled it
-//     as far as it can (GpuWorkload::completion_waste); the pod pays for what it adds.
+//     as far as it can (GpuWorkload::completion_waste; all it has left when no GPU type can get
+//     the cpu it needs on the node any more); the pod pays for what it adds.
 //   - CPU stranding: a node whose cpu left cannot feed its idle GPUs at the workload's cpu per GPU
 //     strands them; a GPU pod pays for the GPU milli it strands (or is credited for what it frees).
 //   - Model pressure: a pod pays for taking GPUs of a model that model-restricted pods of the
@@ -27,11 +28,30 @@ double Stranded(int64_t gpu_left_milli, int64_t cpu_left_milli, double cpu_per_g
                static_cast<double>(std::max<int64_t>(cpu_left_milli, 0)) / cpu_per_gpu_milli);
 }
 
-// The node's expected idle milli once its devices are filled (0 without a lookahead table).
-double CompletionWaste(const GpuDeviceTable& gpus, const GpuWorkload& workload) {
+// Whether some GPU type of the workload could still take a share of a device with `left` milli
+// on this node: its share fits, its model is allowed and the node has the cpu it asks for.
+bool Completable(const GpuDeviceTable& gpus, int64_t left, int64_t cpu_left,
+                 const GpuWorkload& workload) {
+  for (const GpuWorkloadType& type : workload.types) {
+    const GpuDemand& d = type.demand;
+    if (!d.UsesGpu() || d.cpu_milli > cpu_left || !gpus.ModelAllowed(d.models)) continue;
+    if ((d.IsShared() ? d.gpu_milli : kGpuMilli) <= left) return true;
+  }
+  return false;
+}
+
+// The node's expected idle milli once its devices are filled (0 without a lookahead table): the
+// lookahead table per device, or all of what is left where no GPU type can take a share any
+// more for want of cpu (or model).
+double CompletionWaste(const GpuDeviceTable& gpus, int64_t cpu_left, const GpuWorkload& workload) {
   if (workload.completion_waste.empty()) return 0;
   double waste = 0;
-  for (int i = 0; i < gpus.count(); ++i) waste += workload.completion_waste[gpus.milli_left(i)];
+  for (int i = 0; i < gpus.count(); ++i) {
+    const int64_t left = gpus.milli_left(i);
+    if (left == 0) continue;
+    waste += Completable(gpus, left, cpu_left, workload) ? workload.completion_waste[left]
+                                                         : static_cast<double>(left);
+  }
   return waste;
 }
 
@@ -58,7 +78,8 @@ GpuPlacement SextantGpuScore(const GpuDemand& demand, const GpuNodeView& node,
   const int64_t cpu_after = node.cpu_left_milli - demand.cpu_milli;
   const int64_t taken = demand.gpu_milli * demand.num_gpu;
   // The node's measures before the pod, and the terms that do not depend on the device choice.
-  double base = FragmentationOf(node, workload) + kCompletionWeight * CompletionWaste(gpus, workload);
+  double base = FragmentationOf(node, workload) +
+                kCompletionWeight * CompletionWaste(gpus, node.cpu_left_milli, workload);
   if (demand.UsesGpu()) {
     const double ratio = workload.cpu_per_gpu_milli;
     base += kStrandingWeight * (Stranded(gpus.total_left(), node.cpu_left_milli, ratio) -
@@ -73,7 +94,7 @@ GpuPlacement SextantGpuScore(const GpuDemand& demand, const GpuNodeView& node,
     GpuDeviceTable table = gpus;
     if (demand.UsesGpu()) table.Allocate(devices, demand.gpu_milli);
     return NodeGpuFragmentation(table, cpu_after, workload) +
-           kCompletionWeight * CompletionWaste(table, workload);
+           kCompletionWeight * CompletionWaste(table, cpu_after, workload);
   };
   if (demand.IsShared()) {
     // Every device it fits on (one per distinct milli left); the best score, first among equals.
