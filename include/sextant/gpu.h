@@ -28,6 +28,7 @@ inline constexpr int64_t kMaxSpecGpuMilli = 8000;
 // the common datacenter cards); a model set is a bit mask over those ids.
 using GpuModelId = uint8_t;
 using GpuModelMask = uint32_t;  // 0 in a pod demand: any model
+inline constexpr int kMaxGpuModels = 32;  // bits of GpuModelMask
 // Returns the id of a known model name ("T4", "V100M16", "A100", ...); NotFound otherwise.
 absl::StatusOr<GpuModelId> ParseGpuModel(absl::string_view name);
 absl::string_view GpuModelName(GpuModelId id);
@@ -122,11 +123,30 @@ struct GpuWorkload {
   // Requested cpu milli per requested GPU milli over all GPU pods of the list (Sextant's CPU
   // stranding term); 0 when the list has no GPU pod.
   double cpu_per_gpu_milli = 0;
+  // Sextant's completion lookahead: completion_waste[r] (r = 0..1000) is the GPU milli a device
+  // with r milli left is expected to keep idle for good once pods drawn from the types above
+  // have filled it as far as they can (see EstimateGpuWorkload). Empty: no GPU type.
+  std::vector<double> completion_waste;
+  // Sextant's model pressure, per model id: the share of the list's GPU demand that pods
+  // restricted to a model list put on the model (each such pod spread over its models in
+  // proportion to their GPUs) over the model's share of the cluster's GPUs; 0 for a model no
+  // restricted pod asks for. cluster_models: the models the cluster has. Both are set by
+  // EstimateGpuModelPressure; without it every pressure is 0 and the term is off.
+  std::array<double, kMaxGpuModels> model_pressure{};
+  GpuModelMask cluster_models = 0;
 };
 // FGD's estimate from a pod list: distinct demands, most popular first (ties: larger cpu, gpu,
 // count, model mask first), taken until `coverage` of the pods is reached, popularity
 // renormalised over those taken. CPU-only pods count as types. cpu_per_gpu_milli is set too.
+// completion_waste is computed from the types taken: a device with r milli left either receives
+// the next pod that fits it (a shared type with gpu_milli <= r, a whole-GPU type when r is 1000,
+// in proportion to popularity) and goes on from what is left, or is never completed, with
+// weight 0.1 x the popularity of the GPU types that do not fit it; nothing fits: r stays idle.
 GpuWorkload EstimateGpuWorkload(const std::vector<GpuPodSpec>& pods, double coverage = 0.95);
+// Sets workload->model_pressure and cluster_models from the cluster's nodes and a pod list (the
+// same list the workload was estimated from: live, the pods seen so far).
+void EstimateGpuModelPressure(const std::vector<GpuNodeSpec>& nodes,
+                              const std::vector<GpuPodSpec>& pods, GpuWorkload* workload);
 
 // FGD's fragmentation of one node measured against a workload: for each type, the idle GPU milli
 // that type cannot use there (all of it when the type cannot fit the node at all: no GPU demand,

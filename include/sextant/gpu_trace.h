@@ -39,7 +39,8 @@ struct GpuTraceOptions {
   double tune_ratio = 1.3;
   // Shuffle the list before tuning (the paper's experiments do).
   bool shuffle = true;
-  // The expected workload of FGD and Sextant; nullptr: EstimateGpuWorkload of the pod list.
+  // The expected workload of FGD and Sextant; nullptr: EstimateGpuWorkload of the pod list and
+  // EstimateGpuModelPressure of the nodes and the pod list.
   const GpuWorkload* workload = nullptr;
   // Record each pod's placement time (the scheduling decision, not the bookkeeping).
   bool record_latency = false;
@@ -92,8 +93,8 @@ double AllocationAtArrived(const std::vector<GpuTracePoint>& curve, int64_t clus
                            int percent);
 
 // Runs every (policy, seed) pair on up to `threads` threads (0: all cores), each with `base`
-// but its own policy and seed (and the pod list's estimated workload unless base has one);
-// results in policy-major, seed-minor order. The first error is returned.
+// but its own policy and seed (and the workload estimated as ReplayGpuTrace does, unless base
+// has one); results in policy-major, seed-minor order. The first error is returned.
 absl::StatusOr<std::vector<GpuTraceResult>> RunGpuTraceMatrix(
     const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPodSpec>& pods,
     const std::vector<GpuPolicy>& policies, const std::vector<uint64_t>& seeds,

@@ -95,6 +95,7 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
   if (workload == nullptr &&
       (options.policy == GpuPolicy::kFgd || options.policy == GpuPolicy::kSextant)) {
     estimated = EstimateGpuWorkload(pods);
+    EstimateGpuModelPressure(nodes, pods, &estimated);
     workload = &estimated;
   }
 
@@ -326,7 +327,8 @@ absl::StatusOr<std::vector<GpuTraceResult>> RunGpuTraceMatrix(
     const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPodSpec>& pods,
     const std::vector<GpuPolicy>& policies, const std::vector<uint64_t>& seeds,
     const GpuTraceOptions& base, int threads) {
-  const GpuWorkload estimated = EstimateGpuWorkload(pods);
+  GpuWorkload estimated = EstimateGpuWorkload(pods);
+  EstimateGpuModelPressure(nodes, pods, &estimated);
   const GpuWorkload* workload = base.workload != nullptr ? base.workload : &estimated;
   const size_t jobs = policies.size() * seeds.size();
   std::vector<GpuTraceResult> results(jobs);

@@ -1,11 +1,46 @@
 // The expected workload mix (FGD's target workload) and the fragmentation measure built on it.
 #include <algorithm>
+#include <array>
 #include <map>
 #include <tuple>
+#include <utility>
 
 #include "sextant/gpu.h"
 
 namespace sextant {
+namespace {
+
+// The weight of "never completed" against "the next pod that fits comes" in completion_waste,
+// per unit of popularity of the GPU types that do not fit.
+constexpr double kCompletionStall = 0.1;
+
+void ComputeCompletionWaste(GpuWorkload* workload) {
+  std::vector<std::pair<int64_t, double>> shares;  // milli one device gives, popularity
+  double gpu_popularity = 0;
+  for (const GpuWorkloadType& type : workload->types) {
+    if (!type.demand.UsesGpu()) continue;
+    shares.push_back({type.demand.IsShared() ? type.demand.gpu_milli : kGpuMilli,
+                      type.popularity});
+    gpu_popularity += type.popularity;
+  }
+  workload->completion_waste.clear();
+  if (gpu_popularity <= 0) return;
+  std::vector<double>& waste = workload->completion_waste;
+  waste.assign(kGpuMilli + 1, 0);
+  for (int64_t left = 1; left <= kGpuMilli; ++left) {
+    double next = 0, fits = 0;
+    for (const auto& [milli, popularity] : shares) {
+      if (milli > left) continue;
+      next += popularity * waste[left - milli];
+      fits += popularity;
+    }
+    const double stall = kCompletionStall * (gpu_popularity - fits);
+    waste[left] = fits + stall > 0 ? (next + stall * static_cast<double>(left)) / (fits + stall)
+                                   : static_cast<double>(left);
+  }
+}
+
+}  // namespace
 
 GpuWorkload EstimateGpuWorkload(const std::vector<GpuPodSpec>& pods, double coverage) {
   using Key = std::tuple<int64_t, int64_t, int, GpuModelMask>;  // cpu, gpu milli, count, models
@@ -44,7 +79,42 @@ GpuWorkload EstimateGpuWorkload(const std::vector<GpuPodSpec>& pods, double cove
     workload.types.push_back(type);
   }
   for (GpuWorkloadType& type : workload.types) type.popularity /= covered;
+  ComputeCompletionWaste(&workload);
   return workload;
+}
+
+void EstimateGpuModelPressure(const std::vector<GpuNodeSpec>& nodes,
+                              const std::vector<GpuPodSpec>& pods, GpuWorkload* workload) {
+  std::array<double, kMaxGpuModels> capacity{};
+  double cluster_gpus = 0;
+  workload->cluster_models = 0;
+  for (const GpuNodeSpec& node : nodes) {
+    if (node.gpu_count <= 0 || node.model >= kMaxGpuModels) continue;
+    capacity[node.model] += node.gpu_count;
+    cluster_gpus += node.gpu_count;
+    workload->cluster_models |= GpuModelMask{1} << node.model;
+  }
+  std::array<double, kMaxGpuModels> restricted{};
+  double demand = 0;
+  for (const GpuPodSpec& pod : pods) {
+    if (!pod.UsesGpu()) continue;
+    const double gpus = static_cast<double>(pod.TotalGpuMilli()) / kGpuMilli;
+    demand += gpus;
+    if (pod.models == 0) continue;
+    double allowed = 0;
+    for (int m = 0; m < kMaxGpuModels; ++m) {
+      if ((pod.models >> m) & 1) allowed += capacity[m];
+    }
+    if (allowed <= 0) continue;
+    for (int m = 0; m < kMaxGpuModels; ++m) {
+      if ((pod.models >> m) & 1) restricted[m] += gpus * capacity[m] / allowed;
+    }
+  }
+  for (int m = 0; m < kMaxGpuModels; ++m) {
+    workload->model_pressure[m] = capacity[m] > 0 && demand > 0
+                                      ? (restricted[m] / demand) / (capacity[m] / cluster_gpus)
+                                      : 0;
+  }
 }
 
 double NodeGpuFragmentation(const GpuDeviceTable& gpus, int64_t cpu_left_milli,

@@ -88,6 +88,44 @@ TEST(GpuWorkloadTest, MostPopularTypesUntilCoverageRenormalised) {
   EXPECT_EQ(EstimateGpuWorkload(pods).types.size(), 3u);
 }
 
+TEST(GpuWorkloadTest, CompletionWasteFollowsTheMix) {
+  // Shares of 500 and whole GPUs, equally popular, and a CPU-only type that plays no part.
+  std::vector<GpuPodSpec> pods = {
+      {"a", 1000, 0, 1, 500, 0}, {"b", 1000, 0, 1, 1000, 0}, {"c", 1000, 0, 0, 0, 0}};
+  GpuWorkload w = EstimateGpuWorkload(pods, 1.0);
+  ASSERT_EQ(w.completion_waste.size(), 1001u);
+  EXPECT_DOUBLE_EQ(w.completion_waste[0], 0);
+  // 499 left: nothing fits, it stays idle.
+  EXPECT_DOUBLE_EQ(w.completion_waste[499], 499);
+  // 500 left: the 500 share fits (popularity 1/3), the whole GPU does not (stall 0.1 x 1/3).
+  EXPECT_NEAR(w.completion_waste[500], (0.1 / 3 * 500) / (1.0 / 3 + 0.1 / 3), 1e-9);
+  // 700 left: a 500 share leaves 200, idle for good; or it stalls at 700.
+  EXPECT_NEAR(w.completion_waste[700], (1.0 / 3 * 200 + 0.1 / 3 * 700) / (1.1 / 3), 1e-9);
+  // An idle device: both GPU types fit, a whole GPU leaves nothing.
+  EXPECT_NEAR(w.completion_waste[1000], (1.0 / 3 * w.completion_waste[500]) / (2.0 / 3), 1e-9);
+  EXPECT_TRUE(EstimateGpuWorkload({{"c", 1000, 0, 0, 0, 0}}).completion_waste.empty());
+}
+
+TEST(GpuWorkloadTest, ModelPressureIsRestrictedDemandShareOverCapacityShare) {
+  std::vector<GpuNodeSpec> nodes = {{"t4", 64000, 0, 2, Model("T4")},
+                                    {"v100", 64000, 0, 4, Model("V100M16")},
+                                    {"g2", 64000, 0, 2, Model("G2")}};
+  // 8 GPUs asked: 2 by T4-only pods, 3 by a T4-or-V100M16 pod (spread 1 : 2 by capacity), 3 by
+  // pods that take any model.
+  std::vector<GpuPodSpec> pods = {{"a", 1000, 0, 2, 1000, Mask("T4")},
+                                  {"b", 1000, 0, 3, 1000, Mask("T4") | Mask("V100M16")},
+                                  {"c", 1000, 0, 3, 1000, 0},
+                                  {"d", 1000, 0, 0, 0, Mask("G2")}};
+  GpuWorkload w = EstimateGpuWorkload(pods);
+  EstimateGpuModelPressure(nodes, pods, &w);
+  EXPECT_EQ(w.cluster_models, Mask("T4") | Mask("V100M16") | Mask("G2"));
+  // T4: (2 + 1) / 8 of the demand on 2 / 8 of the GPUs; V100M16: 2 / 8 on 4 / 8; G2: none.
+  EXPECT_NEAR(w.model_pressure[Model("T4")], (3.0 / 8) / (2.0 / 8), 1e-12);
+  EXPECT_NEAR(w.model_pressure[Model("V100M16")], (2.0 / 8) / (4.0 / 8), 1e-12);
+  EXPECT_DOUBLE_EQ(w.model_pressure[Model("G2")], 0);
+  EXPECT_DOUBLE_EQ(w.model_pressure[Model("A100")], 0);
+}
+
 TEST(GpuFragmentationTest, CountsIdleMilliEachTypeCannotUse) {
   GpuWorkload w;
   w.types.push_back({Demand(1000, 1, 500), 0.5});    // a half-GPU type

@@ -1,6 +1,7 @@
 // Each policy's score formula on small hand-computed cases.
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "sextant/gpu.h"
@@ -142,19 +143,56 @@ TEST(SextantScoreTest, PaysForGpusItStrandsWithoutCpu) {
   EXPECT_EQ(Score(GpuPolicy::kSextant, Demand(15000, 1, 1000), gpus, 20000, &w).score, 37);
 }
 
-TEST(SextantScoreTest, KeepsScarceModelsForPodsThatNeedThem) {
+TEST(SextantScoreTest, KeepsPressedModelsForPodsThatNeedThem) {
   const GpuModelMask t4_only = GpuModelMask{1} << Model("T4");
+  const GpuModelMask t4_or_v100 = t4_only | (GpuModelMask{1} << Model("V100M16"));
   GpuWorkload w;
   w.types.push_back({Demand(1000, 1, 1000), 0.9});
   w.types.push_back({Demand(1000, 1, 1000, t4_only), 0.1});
+  // Restricted pods press on T4 twice its share of the cluster, on V100M16 a little, not on G2.
+  w.cluster_models = t4_or_v100 | (GpuModelMask{1} << Model("G2"));
+  w.model_pressure[Model("T4")] = 2.0;
+  w.model_pressure[Model("V100M16")] = 0.4;
   GpuDeviceTable t4(Model("T4"), 2);
+  GpuDeviceTable v100(Model("V100M16"), 4);
   GpuDeviceTable g2(Model("G2"), 8);
   const GpuDemand any = Demand(1000, 1, 1000);
-  const GpuDemand needs_t4 = Demand(1000, 1, 1000, t4_only);
+  // A pod that takes any model pays nothing on G2 (nobody presses on it) and 0.5 x 2.0 x 1000
+  // on a T4, where FGD sees no change: floor(100 sigmoid(-1)).
+  EXPECT_EQ(Score(GpuPolicy::kSextant, any, g2, 64000, &w).score,
+            Score(GpuPolicy::kFgd, any, g2, 64000, &w).score);
+  EXPECT_EQ(Score(GpuPolicy::kFgd, any, t4, 64000, &w).score, 50);
+  EXPECT_EQ(Score(GpuPolicy::kSextant, any, t4, 64000, &w).score,
+            std::floor(100 / (1 + std::exp(1.0))));
   EXPECT_LT(Score(GpuPolicy::kSextant, any, t4, 64000, &w).score,
-            Score(GpuPolicy::kSextant, any, g2, 64000, &w).score);
+            Score(GpuPolicy::kSextant, any, v100, 64000, &w).score);
+  // A pod that needs a T4 has nothing less pressed to go to: scored as FGD scores it.
+  const GpuDemand needs_t4 = Demand(1000, 1, 1000, t4_only);
   EXPECT_EQ(Score(GpuPolicy::kSextant, needs_t4, t4, 64000, &w).score,
             Score(GpuPolicy::kFgd, needs_t4, t4, 64000, &w).score);
+  // A pod that takes T4 or V100M16 leaves the T4s: it pays only the difference there.
+  const GpuDemand t4_or_v = Demand(1000, 1, 1000, t4_or_v100);
+  EXPECT_EQ(Score(GpuPolicy::kSextant, t4_or_v, v100, 64000, &w).score,
+            Score(GpuPolicy::kFgd, t4_or_v, v100, 64000, &w).score);
+  EXPECT_EQ(Score(GpuPolicy::kSextant, t4_or_v, t4, 64000, &w).score,
+            std::floor(100 / (1 + std::exp(0.8))));
+}
+
+TEST(SextantScoreTest, PrefersTheDeviceTheMixCanComplete) {
+  // Shares of 100 and 600 milli, equally popular; device 0 has 700 left, device 1 is idle.
+  std::vector<GpuPodSpec> pods = {{"a", 1000, 0, 1, 100, 0}, {"b", 1000, 0, 1, 600, 0}};
+  GpuWorkload w = EstimateGpuWorkload(pods, 1.0);
+  GpuDeviceTable gpus(Model("T4"), 2);
+  gpus.Allocate(0b01, 300);
+  const GpuDemand share = Demand(1000, 1, 100);
+  // FGD sees no fragment either way (both shares still fit every device): the first device.
+  EXPECT_EQ(Score(GpuPolicy::kFgd, share, gpus, 64000, &w).devices, 0b01u);
+  // The lookahead: 700 left ends with less idle (one 600 and one 100 share) than 600 left
+  // (a 600 share, or 100 shares that may stall), and 900 less than 1000.
+  ASSERT_EQ(w.completion_waste.size(), 1001u);
+  EXPECT_LT(w.completion_waste[700] + w.completion_waste[900],
+            w.completion_waste[600] + w.completion_waste[1000]);
+  EXPECT_EQ(Score(GpuPolicy::kSextant, share, gpus, 64000, &w).devices, 0b10u);
 }
 
 }  // namespace
