@@ -101,17 +101,24 @@ func TestSoakRestarts(t *testing.T) {
 			fits++
 		}
 	}
+	// Settled: every pod that fits is bound, and every pod that cannot was last refused as
+	// Unschedulable (a pod whose last attempt met a killed engine is retried after backoff).
 	pods, err := controlplane.WaitForPods(e.ctx, cp.Admin, e.namespace, 4*time.Minute, func(pods []corev1.Pod) (bool, error) {
-		bound := 0
+		bound, refused := 0, 0
 		for _, p := range pods {
 			if p.Spec.NodeName != "" {
 				bound++
 			}
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+					refused++
+				}
+			}
 		}
-		return bound >= fits, nil
+		return bound >= fits && refused >= total-fits, nil
 	})
 	if err != nil {
-		t.Fatalf("waiting for %d pods to be bound: %v", fits, err)
+		t.Fatalf("waiting for %d pods to be bound and %d refused: %v", fits, total-fits, err)
 	}
 	elapsed := time.Since(start)
 
