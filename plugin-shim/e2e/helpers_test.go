@@ -252,3 +252,15 @@ func (e *env) boundOnce(names ...string) int {
 	}
 	return bad
 }
+
+// settled counts the bound pods and those the scheduler refused as Unschedulable.
+func settled(pods []corev1.Pod) (bound, refused int) {
+	for i := range pods {
+		if pods[i].Spec.NodeName != "" {
+			bound++
+		} else if controlplane.Refused(&pods[i]) {
+			refused++
+		}
+	}
+	return bound, refused
+}

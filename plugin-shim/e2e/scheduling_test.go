@@ -261,17 +261,7 @@ func TestAntiAffinityBurst(t *testing.T) {
 		names = append(names, name)
 	}
 	pods, err := controlplane.WaitForPods(e.ctx, cp.Admin, e.namespace, 60*time.Second, func(pods []corev1.Pod) (bool, error) {
-		bound, refused := 0, 0
-		for _, p := range pods {
-			if p.Spec.NodeName != "" {
-				bound++
-			}
-			for _, c := range p.Status.Conditions {
-				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
-					refused++
-				}
-			}
-		}
+		bound, refused := settled(pods)
 		return bound+refused == nodes+1, nil
 	})
 	if err != nil {

@@ -104,17 +104,7 @@ func TestSoakRestarts(t *testing.T) {
 	// Settled: every pod that fits is bound, and every pod that cannot was last refused as
 	// Unschedulable (a pod whose last attempt met a killed engine is retried after backoff).
 	pods, err := controlplane.WaitForPods(e.ctx, cp.Admin, e.namespace, 4*time.Minute, func(pods []corev1.Pod) (bool, error) {
-		bound, refused := 0, 0
-		for _, p := range pods {
-			if p.Spec.NodeName != "" {
-				bound++
-			}
-			for _, c := range p.Status.Conditions {
-				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-					refused++
-				}
-			}
-		}
+		bound, refused := settled(pods)
 		return bound >= fits && refused >= total-fits, nil
 	})
 	if err != nil {

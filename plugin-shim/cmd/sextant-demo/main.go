@@ -196,7 +196,7 @@ func (d *demo) settle(n int) error {
 	_, err := controlplane.WaitForPods(d.ctx, d.cp.Admin, namespace, 60*time.Second, func(pods []corev1.Pod) (bool, error) {
 		done := 0
 		for _, p := range pods {
-			if p.Spec.NodeName != "" || refused(&p) {
+			if p.Spec.NodeName != "" || controlplane.Refused(&p) {
 				done++
 			}
 		}
@@ -319,17 +319,6 @@ func unschedulableMessage(p *corev1.Pod) string {
 		}
 	}
 	return ""
-}
-
-// refused: the scheduler found no node for the pod (not a transient scheduler error, after which
-// the pod is retried).
-func refused(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-			return true
-		}
-	}
-	return false
 }
 
 func zone(i int) string { return "zone-" + string(rune('a'+i%3)) }

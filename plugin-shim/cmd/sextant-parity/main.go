@@ -68,14 +68,13 @@ func run() int {
 				return 2
 			}
 		}
-		var stop func() error
-		var err error
-		addr, stop, err = parity.StartEngine(binary)
+		proc, err := parity.StartEngine(binary)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sextant-parity: %v\n", err)
 			return 2
 		}
-		defer stop()
+		defer proc.Stop()
+		addr = proc.Address
 	}
 	engine, err := parity.DialEngine(addr)
 	if err != nil {

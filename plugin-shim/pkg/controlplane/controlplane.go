@@ -834,3 +834,14 @@ func WaitForPods(ctx context.Context, client kubernetes.Interface, namespace str
 	})
 	return pods, err
 }
+
+// Refused reports whether the scheduler last found no node for the pod: PodScheduled=False with
+// reason Unschedulable (not SchedulerError, after which the pod is retried).
+func Refused(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return true
+		}
+	}
+	return false
+}

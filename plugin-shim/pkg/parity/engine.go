@@ -231,25 +231,40 @@ func (e *GRPCEngine) delta(change *sextantv1.Change) error {
 	return nil
 }
 
-// StartEngine runs `binary serve --listen unix://<tmp>/e.sock` and returns its address and a stop
-// function (interrupt, wait, remove the directory). The engine's output goes to logPath's file in
-// the temporary directory, returned by stop when the engine failed.
-func StartEngine(binary string) (address string, stop func() error, err error) {
+// EngineProcess is an engine started by StartEngine.
+type EngineProcess struct {
+	Address string // unix://<tmp>/e.sock
+	Pid     int
+	// Stop interrupts the engine, waits for it and removes its directory.
+	Stop func() error
+}
+
+// StartEngine runs `binary serve --listen unix://<tmp>/e.sock` and waits for its socket. The
+// engine's output goes to engine.log in the temporary directory, quoted when it fails to start.
+func StartEngine(binary string) (*EngineProcess, error) {
+	address, pid, stop, err := startEngine(binary)
+	if err != nil {
+		return nil, err
+	}
+	return &EngineProcess{Address: address, Pid: pid, Stop: stop}, nil
+}
+
+func startEngine(binary string) (address string, pid int, stop func() error, err error) {
 	dir, err := os.MkdirTemp("", "sextant-parity-")
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	socket := filepath.Join(dir, "e.sock")
 	logFile, err := os.Create(filepath.Join(dir, "engine.log"))
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd := exec.Command(binary, "serve", "--listen", "unix://"+socket)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("starting %s: %w", binary, err)
+		return "", 0, nil, fmt.Errorf("starting %s: %w", binary, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -267,19 +282,19 @@ func StartEngine(binary string) (address string, stop func() error, err error) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, err := os.Stat(socket); err == nil {
-			return "unix://" + socket, stop, nil
+			return "unix://" + socket, cmd.Process.Pid, stop, nil
 		}
 		select {
 		case err := <-exited:
 			logFile.Close()
 			out, _ := os.ReadFile(filepath.Join(dir, "engine.log"))
 			os.RemoveAll(dir)
-			return "", nil, fmt.Errorf("%s serve exited (%v): %s", binary, err, strings.TrimSpace(string(out)))
+			return "", 0, nil, fmt.Errorf("%s serve exited (%v): %s", binary, err, strings.TrimSpace(string(out)))
 		default:
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", nil, errors.New("the engine did not create its socket within 20s")
+			return "", 0, nil, errors.New("the engine did not create its socket within 20s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

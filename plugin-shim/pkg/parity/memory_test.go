@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,31 +29,12 @@ func TestEngineMemoryFlat(t *testing.T) {
 		}
 		cycles = n
 	}
-	dir := t.TempDir()
-	socket := filepath.Join(dir, "e.sock")
-	cmd := exec.Command(binary, "serve", "--listen", "unix://"+socket)
-	logFile, err := os.Create(filepath.Join(dir, "engine.log"))
+	proc, err := StartEngine(binary)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		logFile.Close()
-	})
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(socket); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the engine did not create its socket")
-		}
-	}
-	engine, err := DialEngine("unix://" + socket)
+	t.Cleanup(func() { _ = proc.Stop() })
+	engine, err := DialEngine(proc.Address)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +51,7 @@ func TestEngineMemoryFlat(t *testing.T) {
 	placed, preempts := 0, 0
 	for i := range cycles {
 		if i == cycles/10 {
-			if warm, err = residentKiB(cmd.Process.Pid); err != nil {
+			if warm, err = residentKiB(proc.Pid); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -99,7 +78,7 @@ func TestEngineMemoryFlat(t *testing.T) {
 		}
 		placed++
 	}
-	end, err := residentKiB(cmd.Process.Pid)
+	end, err := residentKiB(proc.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
