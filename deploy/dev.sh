@@ -26,6 +26,7 @@ packages=(
   libabsl-dev nlohmann-json3-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libre2-dev  # CEL matches() in DRA selectors
 )
 
 as_root() {
