@@ -137,7 +137,7 @@ case "$cmd" in
       stage_start "scheduler_perf short mode (bench/scheduler_perf: default vs Sextant profile)"
       (cd "$root/bench/scheduler_perf" && go vet . &&
         SEXTANT_ENGINE_BINARY="$build/sextant" PATH="$gobin:$PATH" \
-          go test -count=1 -short -run . -bench . -benchtime 1x -timeout 20m .)
+          go test -count=1 -short -run . -bench . -benchtime 1x -timeout 20m . -args -v=0)
       stage_end
     fi
     if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then

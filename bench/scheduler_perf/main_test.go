@@ -7,7 +7,7 @@
 // Short mode (deploy/dev.sh test), 100-node workloads:
 //
 //	SEXTANT_ENGINE_BINARY=build/sextant PATH=$PATH:<dir with etcd> \
-//	  go test -short -run '^$' -bench . -benchtime 1x
+//	  go test -short -run . -bench . -benchtime 1x . -args -v=0
 //
 // Full mode: the same without -short (docs/benchmarks.md has the command and the results).
 package schedulerperf
