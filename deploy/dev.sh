@@ -133,6 +133,13 @@ case "$cmd" in
       (cd "$root/plugin-shim" && go vet ./... &&
         SEXTANT_ENGINE_BINARY="$build/sextant" control_plane_env go test -count=1 "${race[@]}" ./...)
       stage_end
+      # Upstream's scheduler_perf workloads at 100-300 nodes, default vs Sextant profile; fails when
+      # either profile does not schedule a workload. Its own module (bench/scheduler_perf/go.mod).
+      stage_start "scheduler_perf short mode (bench/scheduler_perf: default vs Sextant profile)"
+      (cd "$root/bench/scheduler_perf" && go vet . &&
+        SEXTANT_ENGINE_BINARY="$build/sextant" PATH="$gobin:$PATH" \
+          go test -count=1 -short -run . -bench . -benchtime 1x -timeout 20m . -args -v=0)
+      stage_end
     fi
     if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
       asan=${SEXTANT_ASAN_BUILD_DIR:-$root/build-asan}
