@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
@@ -119,6 +120,42 @@ func TestPreFilterOneEvaluatePerCycle(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"ns/web"}, client.evaluations); diff != "" {
 		t.Errorf("Evaluate calls (-want +got):\n%s", diff)
+	}
+}
+
+// PreFilter narrows the cycle to the engine's chosen node when the snapshot has it, and to nothing
+// otherwise (no chosen node: every node is filtered, for the reasons and for preemption).
+func TestPreFilterNarrowsToTheChosenNode(t *testing.T) {
+	snapshot := []fwk.NodeInfo{nodeInfo("n1"), nodeInfo("n2"), nodeInfo("n3"), nodeInfo("n4")}
+	for _, tc := range []struct {
+		name   string
+		chosen string
+		nodes  []fwk.NodeInfo
+		want   []string // nil: no narrowing
+	}{
+		{name: "chosen node in the snapshot", chosen: "n4", nodes: snapshot, want: []string{"n4"}},
+		{name: "nothing chosen", chosen: "", nodes: snapshot},
+		{name: "chosen node not yet in the snapshot", chosen: "n4", nodes: snapshot[:3]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := threeNodes()
+			resp.ChosenNode = tc.chosen
+			if tc.chosen == "" { // nothing fits: only the two infeasible nodes
+				resp.Nodes, resp.FeasibleNodes = resp.Nodes[:2], 0
+			}
+			pl := NewWithClient(&fakeClient{resp: resp})
+			result, status := pl.PreFilter(context.Background(), framework.NewCycleState(), testPod(), tc.nodes)
+			if !status.IsSuccess() {
+				t.Fatalf("PreFilter: %v", status)
+			}
+			var got []string
+			if result != nil {
+				got = sets.List(result.NodeNames)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("PreFilterResult nodes (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
