@@ -102,6 +102,23 @@ TEST(ClusterStateDigestTest, EveryObjectKindChangesTheDigest) {
   EXPECT_TRUE(changed()) << "node removed";
 }
 
+// Found by the quantity fuzz target: "2000E" and "2000000E" print alike ("2"), and both
+// saturate the integer accounting; the digest must still tell them apart.
+TEST(ClusterStateDigestTest, QuantitiesBeyondTheLargestSuffixAreDigestedExactly) {
+  auto state_with = [](const char* quantity) {
+    auto state = std::make_unique<ClusterState>();
+    Node node = MakeNode("n1", "a");
+    node.allocatable["example.com/huge"] = *Quantity::Parse(quantity);
+    EXPECT_TRUE(state->UpsertNode(node).ok());
+    return state;
+  };
+  EXPECT_EQ(Quantity::Parse("2000E")->ToString(), Quantity::Parse("2000000E")->ToString());
+  EXPECT_NE(state_with("2000E")->Digest(), state_with("2000000E")->Digest());
+  EXPECT_EQ(state_with("2000E")->Digest(), state_with("2000E")->Digest());
+  // The same value written in another format is another object field.
+  EXPECT_NE(state_with("2000E")->Digest(), state_with("2e21")->Digest());
+}
+
 TEST(ClusterStateDigestTest, RejectedChangesLeaveTheDigest) {
   ClusterState state;
   ASSERT_TRUE(state.UpsertNode(MakeNode("n1", "a")).ok());

@@ -46,7 +46,18 @@ void CanonicalWriter::Sequence(const std::vector<T>& values) {
   }
 }
 
-void CanonicalWriter::Write(const Quantity& quantity) { String(quantity.ToString()); }
+void CanonicalWriter::Write(const Quantity& quantity) {
+  if (!exact_quantities_) {
+    String(quantity.ToString());
+    return;
+  }
+  // The exponent form is exact for every value; the default DecimalSI form is not beyond 999E,
+  // where upstream's String() (and ours) has no suffix left and prints "2000E" as "2".
+  Quantity exact = quantity;
+  exact.set_format(Quantity::Format::kDecimalExponent);
+  String(exact.ToString());
+  Int(static_cast<int64_t>(quantity.format()));
+}
 
 void CanonicalWriter::Write(const ResourceList& list) {
   Int(static_cast<int64_t>(list.size()));

@@ -1,7 +1,7 @@
 // A canonical byte encoding of the model values ClusterState holds, for the state digest: every
 // field in declaration order, strings and containers length-prefixed, integers as 8 little-endian
-// bytes, quantities as their canonical string (which parses back to the same value), maps in key
-// order. Two values encode to the same bytes exactly when every field is equal.
+// bytes, quantities as their exact exponent form and their format, maps in key order. Two values
+// encode to the same bytes exactly when every field is equal.
 #ifndef SEXTANT_STATE_INTERNAL_CANONICAL_H_
 #define SEXTANT_STATE_INTERNAL_CANONICAL_H_
 
@@ -15,6 +15,11 @@ namespace sextant::internal {
 
 class CanonicalWriter {
  public:
+  // With exact_quantities (the digest), a quantity is its exact value and its format. Without,
+  // it is the text it prints as, the form the API (and the proto edge) carries: "1.1Ki" and
+  // "1126400m" encode alike, and so do "2000E" and "2" (String() has no suffix past E).
+  explicit CanonicalWriter(bool exact_quantities = true) : exact_quantities_(exact_quantities) {}
+
   void Int(int64_t value);
   void Bool(bool value) { Int(value ? 1 : 0); }
   void String(absl::string_view text);
@@ -50,6 +55,7 @@ class CanonicalWriter {
   template <typename T>
   void Sequence(const std::vector<T>& values);
 
+  const bool exact_quantities_;
   std::string bytes_;
 };
 
