@@ -537,9 +537,11 @@ absl::Status ClusterState::CheckConsistency() const {
     if (record.node_index < 0) continue;
     LabelSelector own;
     own.match_labels = record.pod.labels;
-    bool found = false;
+    // Labels the API would refuse (a key like "`pp") make a selector that selects nothing.
+    const CompiledLabelSelector selector(own);
+    bool found = selector.nothing();
     bool stale = false;
-    impl_->pod_labels.ForEachCandidate(CompiledLabelSelector(own), [&](const PodRecord& candidate) {
+    impl_->pod_labels.ForEachCandidate(selector, [&](const PodRecord& candidate) {
       found = found || &candidate == &record;
       stale = stale || !live_record(&candidate) || candidate.node_index < 0;
     });
