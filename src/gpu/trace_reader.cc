@@ -87,6 +87,12 @@ absl::StatusOr<int64_t> NonNegative(const Table& table, const std::vector<absl::
   if (value < 0) {
     return LineError(table, line, column, absl::StrCat("negative value ", value));
   }
+  // Far above any machine (a billion cores in millis, an exbibyte in MiB), and low enough that
+  // MiB convert to bytes and the replay's sums over millions of pods stay within int64.
+  constexpr int64_t kMaxValue = int64_t{1} << 40;
+  if (value > kMaxValue) {
+    return LineError(table, line, column, absl::StrCat(value, " is more than 2^40"));
+  }
   return value;
 }
 
