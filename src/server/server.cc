@@ -73,8 +73,9 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
-// The host of a host:port address is a loopback one.
-bool IsLoopbackHost(absl::string_view uri) {
+}  // namespace
+
+bool IsLoopbackAddress(absl::string_view uri) {
   absl::string_view host = uri.substr(0, uri.rfind(':'));
   if (!absl::ConsumePrefix(&host, "ipv4:")) absl::ConsumePrefix(&host, "ipv6:");
   if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) {
@@ -91,6 +92,8 @@ bool IsLoopbackHost(absl::string_view uri) {
   return true;
 }
 
+namespace {
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& options,
                                                                      const ListenAddress& address) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty() ||
@@ -105,7 +108,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
                       : "a TCP listener needs TLS (a certificate and a key)",
           "; plaintext is allowed only on a loopback address with the insecure-loopback option"));
     }
-    if (!unix_socket && !IsLoopbackHost(address.uri)) {
+    if (!unix_socket && !IsLoopbackAddress(address.uri)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "listen address \"", address.uri,
           "\": plaintext TCP is allowed only on a loopback address (127.0.0.0/8, ::1, localhost); "

@@ -44,6 +44,9 @@ struct ListenAddress {
 };
 // InvalidArgument unless `text` is one of the ServerOptions::listen forms.
 absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text);
+// True when a host:port address names a loopback host: 127.0.0.0/8 as four decimal octets, ::1
+// (bracketed or not) or localhost, with an optional ipv4: / ipv6: scheme.
+bool IsLoopbackAddress(absl::string_view address);
 
 class EngineServer {
  public:
