@@ -26,15 +26,17 @@ bool IsIgnored(const std::string& name, const ProfileOptions& options) {
                    prefix) != options.ignored_resource_groups.end();
 }
 
+// The amounts are within +-2^62 (resource.h), so the products fit in int64. Negative amounts (a
+// client may send negative quantities; the API server refuses them) score within 0..100.
 int64_t LeastRequestedScore(int64_t requested, int64_t capacity) {
-  if (capacity == 0 || requested > capacity) return 0;
+  if (capacity <= 0 || requested > capacity) return 0;
+  if (requested < 0) return kMaxNodeScore;
   return DivideNonNegative((capacity - requested) * kMaxNodeScore, capacity);
 }
 
 int64_t MostRequestedScore(int64_t requested, int64_t capacity) {
-  if (capacity == 0) return 0;
+  if (capacity <= 0 || requested <= 0) return 0;
   requested = std::min(requested, capacity);
-  if (requested < 0) return requested * kMaxNodeScore / capacity;  // never for real requests
   return DivideNonNegative(requested * kMaxNodeScore, capacity);
 }
 

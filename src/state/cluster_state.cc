@@ -10,6 +10,7 @@
 #include "model/selectors.h"
 #include "state/indexes.h"
 #include "state/internal/canonical.h"
+#include "state/internal/saturating.h"
 #include "state/node_info.h"
 #include "state/resource.h"
 
@@ -158,8 +159,8 @@ absl::Status ClusterState::RemoveNode(absl::string_view name) {
 void ClusterState::Account(PodRecord& record, int64_t sign) {
   NodeInfo& info = nodes_[record.node_index];
   info.requested.Add(record.resource.requests, sign);
-  info.non0_milli_cpu += sign * record.resource.non0_milli_cpu;
-  info.non0_memory += sign * record.resource.non0_memory;
+  info.non0_milli_cpu = internal::AddResource(info.non0_milli_cpu, sign * record.resource.non0_milli_cpu);
+  info.non0_memory = internal::AddResource(info.non0_memory, sign * record.resource.non0_memory);
   if (sign > 0) {
     info.pods.push_back(&record);
     impl_->pod_labels.Add(&record);
