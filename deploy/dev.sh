@@ -2,12 +2,12 @@
 # Sextant developer entry point on a Debian machine (root, or a user with sudo).
 #   deploy/dev.sh demo [SNAPSHOT]  install what is missing, build, replay a snapshot
 #                                  (default: the bundled test/data/snapshots/default.json)
-#   deploy/dev.sh test             install what is missing, build, run every test.
-#                                  With SEXTANT_SANITIZERS=1 also: the C++ suite under
-#                                  ASan+UBSan (build-asan/), the concurrency tests under TSan
-#                                  (build-tsan/), and the Go tests with -race; any sanitizer or
-#                                  race report fails the run. Off by default until a cold run
-#                                  fits CI's time budget (about 35-45 min cold on 2 cores today).
+#   deploy/dev.sh test             install what is missing, build, run every test; then the
+#                                  clang build (build-fuzz/, see fuzz below): the C++ suite
+#                                  under ASan+UBSan and each fuzz target for 5 s (SEXTANT_ASAN=0
+#                                  skips it). With SEXTANT_SANITIZERS=1 also: the concurrency
+#                                  tests under TSan (build-tsan/) and the Go tests with -race.
+#                                  Any sanitizer or race report fails the run.
 #   deploy/dev.sh build            install what is missing and build only
 #   deploy/dev.sh fuzz [RUNS] [TARGET...]
 #                                  build the libFuzzer targets (clang, build-fuzz/) and run each
@@ -154,18 +154,20 @@ case "$cmd" in
         SEXTANT_ENGINE_BINARY="$build/sextant" go test -count=1 "${race[@]}" ./...)
       stage_end
     fi
-    if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
-      asan=${SEXTANT_ASAN_BUILD_DIR:-$root/build-asan}
-      tsan=${SEXTANT_TSAN_BUILD_DIR:-$root/build-tsan}
-      stage_start "build with ASan+UBSan ($asan)"
-      sanitizer_build "$asan" address,undefined
+    if [ "${SEXTANT_ASAN:-1}" != 0 ]; then
+      # One clang build is both the ASan+UBSan build of the suite and the fuzz build.
+      stage_start "build with clang: ASan+UBSan and the fuzz targets ($fuzz)"
+      fuzz_build
       stage_end
-      stage_start "C++ tests under ASan+UBSan (ctest)"
-      (cd "$asan" &&
+      stage_start "C++ tests under ASan+UBSan, each fuzz target for 5 s (ctest)"
+      (cd "$fuzz" &&
         ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure -j "$jobs" --timeout 600)
       stage_end
+    fi
+    if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
+      tsan=${SEXTANT_TSAN_BUILD_DIR:-$root/build-tsan}
       stage_start "build with TSan ($tsan, concurrency tests only)"
       sanitizer_build "$tsan" thread sextant_tsan_tests
       stage_end
