@@ -6,13 +6,19 @@
 #                                  install what is missing, build, start a local control plane
 #                                  (etcd, kube-apiserver, engine, sextant-scheduler) and play the
 #                                  mixed GPU cluster scenario on it (plugin-shim/cmd/sextant-demo)
-#   deploy/dev.sh test             install what is missing, build, run every test.
-#                                  With SEXTANT_SANITIZERS=1 also: the C++ suite under
-#                                  ASan+UBSan (build-asan/), the concurrency tests under TSan
-#                                  (build-tsan/), and the Go tests with -race; any sanitizer or
-#                                  race report fails the run. Off by default until a cold run
-#                                  fits CI's time budget (about 35-45 min cold on 2 cores today).
+#   deploy/dev.sh test             install what is missing, build, run every test; with
+#                                  SEXTANT_ASAN=1 then the clang build (build-fuzz/, see fuzz
+#                                  below): the C++ suite under ASan+UBSan and each fuzz target
+#                                  for 5 s (off by default until a cold run is shown to fit CI's
+#                                  time budget). With SEXTANT_SANITIZERS=1 also: the concurrency
+#                                  tests under TSan (build-tsan/) and the Go tests with -race.
+#                                  Any sanitizer or race report fails the run.
 #   deploy/dev.sh build            install what is missing and build only
+#   deploy/dev.sh fuzz [RUNS] [TARGET...]
+#                                  build the libFuzzer targets (clang, build-fuzz/) and run each
+#                                  (or the named ones) for RUNS executions (default 1000000);
+#                                  new inputs go to build-fuzz/fuzz-corpus/<target>/, crashes to
+#                                  build-fuzz/fuzz-crashes/, logs to build-fuzz/fuzz-logs/
 # Build output goes to build/ (override with SEXTANT_BUILD_DIR).
 set -euo pipefail
 
@@ -27,6 +33,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libre2-dev  # CEL matches() in DRA selectors
+  clang-14 libclang-rt-14-dev
 )
 
 as_root() {
@@ -86,6 +93,50 @@ sanitizer_build() {  # DIR SANITIZERS [TARGET]
   cmake --build "$1" -j "$jobs" ${3:+--target "$3"}
 }
 
+# The clang build with -DSEXTANT_FUZZ=ON: the libFuzzer targets of test/fuzz, and the engine and
+# its GoogleTest suite under ASan+UBSan (Debug at -O1, no benchmarks).
+fuzz=${SEXTANT_FUZZ_BUILD_DIR:-$root/build-fuzz}
+fuzz_build() {
+  cmake -S "$root" -B "$fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DSEXTANT_FUZZ=ON -DSEXTANT_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build "$fuzz" -j "$jobs"
+}
+
+# Runs each fuzz target (all by default) for $1 executions from its seeds; prints executions,
+# executions per second and the result per target; fails if any target found a crash.
+fuzz_run() {  # RUNS [TARGET...]
+  local runs=$1 failed=0 target log
+  shift
+  local targets=("$@")
+  if [ ${#targets[@]} -eq 0 ]; then
+    for target in "$fuzz"/test/fuzz/*_fuzzer; do targets+=("$(basename "$target" _fuzzer)"); done
+  fi
+  mkdir -p "$fuzz/fuzz-logs" "$fuzz/fuzz-crashes"
+  for target in "${targets[@]}"; do
+    log=$fuzz/fuzz-logs/$target.log
+    mkdir -p "$fuzz/fuzz-corpus/$target"
+    local seeds=("$root/test/fuzz/corpus/$target")
+    [ "$target" = snapshot ] && seeds+=("$root/test/data/snapshot_reader")
+    local t0=$SECONDS rc=0
+    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      "$fuzz/test/fuzz/${target}_fuzzer" -runs="$runs" -seed=1 -print_final_stats=1 \
+      -artifact_prefix="$fuzz/fuzz-crashes/$target-" "$fuzz/fuzz-corpus/$target" "${seeds[@]}" \
+      >"$log" 2>&1 || rc=$?
+    local execs rate
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    if [ "$rc" -eq 0 ]; then
+      printf '  %-10s %10s execs  %6s exec/s  %5ds  ok\n' "$target" "${execs:-?}" "${rate:-?}" \
+        $((SECONDS - t0))
+    else
+      printf '  %-10s %10s execs  %6s exec/s  %5ds  FAILED (rc %d): see %s\n' "$target" \
+        "${execs:-?}" "${rate:-?}" $((SECONDS - t0)) "$rc" "$log"
+      failed=1
+    fi
+  done
+  return $failed
+}
+
 # Wall-clock time of each stage, printed at the end.
 timings=()
 stage_start() { stage_name=$1; stage_t0=$SECONDS; echo "==> $1"; }
@@ -141,18 +192,20 @@ case "$cmd" in
           go test -count=1 -short -run . -bench . -benchtime 1x -timeout 20m . -args -v=0)
       stage_end
     fi
-    if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
-      asan=${SEXTANT_ASAN_BUILD_DIR:-$root/build-asan}
-      tsan=${SEXTANT_TSAN_BUILD_DIR:-$root/build-tsan}
-      stage_start "build with ASan+UBSan ($asan)"
-      sanitizer_build "$asan" address,undefined
+    if [ "${SEXTANT_ASAN:-0}" != 0 ]; then
+      # One clang build is both the ASan+UBSan build of the suite and the fuzz build.
+      stage_start "build with clang: ASan+UBSan and the fuzz targets ($fuzz)"
+      fuzz_build
       stage_end
-      stage_start "C++ tests under ASan+UBSan (ctest)"
-      (cd "$asan" &&
+      stage_start "C++ tests under ASan+UBSan, each fuzz target for 5 s (ctest)"
+      (cd "$fuzz" &&
         ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure -j "$jobs" --timeout 600)
       stage_end
+    fi
+    if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
+      tsan=${SEXTANT_TSAN_BUILD_DIR:-$root/build-tsan}
       stage_start "build with TSan ($tsan, concurrency tests only)"
       sanitizer_build "$tsan" thread sextant_tsan_tests
       stage_end
@@ -166,8 +219,19 @@ case "$cmd" in
     install_missing
     build
     ;;
+  fuzz)
+    install_missing
+    runs=${2:-1000000}
+    trap print_timings EXIT
+    stage_start "build the fuzz targets ($fuzz)"
+    fuzz_build
+    stage_end
+    stage_start "fuzz targets, $runs executions each"
+    fuzz_run "$runs" "${@:3}"
+    stage_end
+    ;;
   *)
-    echo "usage: deploy/dev.sh demo [SNAPSHOT] | demo live [--keep] | test | build" >&2
+    echo "usage: deploy/dev.sh demo [SNAPSHOT] | demo live [--keep] | test | build | fuzz [RUNS] [TARGET...]" >&2
     exit 2
     ;;
 esac

@@ -91,9 +91,26 @@ class ClusterState {
   const AffinityTermIndex& affinity_terms() const;
   // Increases on every successful change.
   uint64_t generation() const { return generation_; }
+  // Every pod the state holds (bound, assumed and pending), in no particular order.
+  std::vector<const Pod*> pods() const;
+
+  // A deterministic digest (32 hex digits) of everything the state holds: the objects (nodes,
+  // pods with their binding and assumed flag, namespaces, priority classes, disruption budgets)
+  // and what scheduling reads derived from them (each node's allocatable and requested
+  // resources, its bound and nominated pods), in an order independent of the order of updates.
+  // Equal digests mean equal states; a rejected change leaves it unchanged. The generation
+  // counter is not part of it.
+  std::string Digest() const;
+  // Rebuilds the derived data (per-node accounting, bound and nominated pod lists, the label and
+  // affinity-term indexes) from the objects alone and compares it with what the incremental
+  // updates left: OK, or Internal naming the first difference. Costs a full rebuild; for tests
+  // and fuzzing.
+  absl::Status CheckConsistency() const;
 
  private:
   struct Impl;
+  // The canonical encoding Digest() hashes.
+  std::string Canonical() const;
   uint32_t NodeSlot(absl::string_view name);
   void Account(PodRecord& record, int64_t sign);
   void Unbind(PodRecord& record);

@@ -82,6 +82,13 @@ class Engine {
                        absl::Duration wait, bool list_candidates,
                        const std::function<void(const PreemptionResult&)>& consume);
 
+  // ClusterState::Digest of the current state, prefixed with the applied sequence and whether a
+  // snapshot was applied ("<sequence>:<synced>:<digest>"). A rejected snapshot, delta, Assume or
+  // Forget leaves it unchanged.
+  std::string StateDigest() const;
+  // ClusterState::CheckConsistency of the current state (a full rebuild: tests and fuzzing).
+  absl::Status CheckConsistency() const;
+
   // Accounts `pod` on `node` until the binding shows up in a delta or Forget is called.
   absl::Status Assume(const Pod& pod, const std::string& node, const std::string& epoch);
   absl::Status Forget(const std::string& pod_key, const std::string& epoch);

@@ -138,6 +138,9 @@ int main(int argc, char** argv) {
   serve->add_option("--tls-key", server_options.tls_key_file, "PEM private key of --tls-cert");
   serve->add_option("--tls-client-ca", server_options.tls_client_ca_file,
                     "PEM CA bundle: require and verify client certificates (mTLS)");
+  serve->add_flag("--insecure-loopback", server_options.allow_insecure_loopback,
+                  "Allow plaintext TCP on a loopback address (127.0.0.0/8, ::1, localhost); "
+                  "other TCP addresses always need TLS");
   serve
       ->add_option("--scoring-strategy", serve_strategy,
                    "LeastAllocated or MostAllocated (a full snapshot may override it)")

@@ -87,6 +87,12 @@ absl::StatusOr<int64_t> NonNegative(const Table& table, const std::vector<absl::
   if (value < 0) {
     return LineError(table, line, column, absl::StrCat("negative value ", value));
   }
+  // Far above any machine (a billion cores in millis, an exbibyte in MiB), and low enough that
+  // MiB convert to bytes and the replay's sums over millions of pods stay within int64.
+  constexpr int64_t kMaxValue = int64_t{1} << 40;
+  if (value > kMaxValue) {
+    return LineError(table, line, column, absl::StrCat(value, " is more than 2^40"));
+  }
   return value;
 }
 
@@ -108,6 +114,7 @@ absl::StatusOr<std::vector<GpuNodeSpec>> ParseGpuNodeCsv(absl::string_view text,
   auto rows = SplitCsv(text, table, {"sn", "cpu_milli", "memory_mib", "gpu", "model"});
   if (!rows.ok()) return rows.status();
   std::vector<GpuNodeSpec> nodes;
+  std::map<std::string, int> first_line;  // node name -> line
   for (size_t i = 0; i < rows->size(); ++i) {
     const auto& row = (*rows)[i];
     if (row.empty()) continue;
@@ -115,6 +122,11 @@ absl::StatusOr<std::vector<GpuNodeSpec>> ParseGpuNodeCsv(absl::string_view text,
     GpuNodeSpec node;
     node.name = std::string(Field(table, row, "sn"));
     if (node.name.empty()) return LineError(table, line, "sn", "empty node name");
+    if (auto [it, fresh] = first_line.emplace(node.name, line); !fresh) {
+      return LineError(table, line, "sn",
+                       absl::StrCat("duplicate node name \"", node.name, "\" (first on line ",
+                                    it->second, ")"));
+    }
     auto cpu = NonNegative(table, row, line, "cpu_milli");
     if (!cpu.ok()) return cpu.status();
     auto memory = NonNegative(table, row, line, "memory_mib");
@@ -146,6 +158,7 @@ absl::StatusOr<std::vector<GpuPodSpec>> ParseGpuPodCsv(absl::string_view text,
   auto rows = SplitCsv(text, table, {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"});
   if (!rows.ok()) return rows.status();
   std::vector<GpuPodSpec> pods;
+  std::map<std::string, int> first_line;  // pod name -> line
   for (size_t i = 0; i < rows->size(); ++i) {
     const auto& row = (*rows)[i];
     if (row.empty()) continue;
@@ -153,6 +166,11 @@ absl::StatusOr<std::vector<GpuPodSpec>> ParseGpuPodCsv(absl::string_view text,
     GpuPodSpec pod;
     pod.name = std::string(Field(table, row, "name"));
     if (pod.name.empty()) return LineError(table, line, "name", "empty pod name");
+    if (auto [it, fresh] = first_line.emplace(pod.name, line); !fresh) {
+      return LineError(table, line, "name",
+                       absl::StrCat("duplicate pod name \"", pod.name, "\" (first on line ",
+                                    it->second, ")"));
+    }
     auto cpu = NonNegative(table, row, line, "cpu_milli");
     if (!cpu.ok()) return cpu.status();
     auto memory = NonNegative(table, row, line, "memory_mib");

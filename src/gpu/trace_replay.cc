@@ -8,6 +8,7 @@
 #include <mutex>
 #include <numeric>
 #include <random>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -90,6 +91,29 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
     return absl::InvalidArgumentError("GPU trace replay: the cluster has no GPU");
   }
   if (pods.empty()) return absl::InvalidArgumentError("GPU trace replay: the pod list is empty");
+  // Tuning up draws pods until their GPU demand reaches the target: a list without any GPU
+  // request would draw for ever.
+  if (options.tune_ratio > 0 &&
+      std::none_of(pods.begin(), pods.end(), [](const GpuPodSpec& pod) { return pod.UsesGpu(); })) {
+    return absl::InvalidArgumentError(
+        "GPU trace replay: no pod requests a GPU, so the list cannot be tuned to a multiple of "
+        "the cluster's GPUs (replay it as it is with tune_ratio 0)");
+  }
+  // Pods and nodes are known by name in the engine's state: two of one name would be one object.
+  std::set<std::string> pod_names;
+  for (const GpuPodSpec& pod : pods) {
+    if (!pod_names.insert(pod.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("GPU trace replay: duplicate pod name \"", pod.name, "\""));
+    }
+  }
+  std::set<std::string> node_names;
+  for (const GpuNodeSpec& node : nodes) {
+    if (!node_names.insert(node.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("GPU trace replay: duplicate node name \"", node.name, "\""));
+    }
+  }
   GpuWorkload estimated;
   const GpuWorkload* workload = options.workload;
   if (workload == nullptr &&
@@ -188,8 +212,12 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
     const GpuPodSpec& spec = pods[li];
     const GpuDemand& demand = demand_of[li];
     arrived += spec.TotalGpuMilli();
-    const std::string name =
+    std::string name =
         copy_number[k] < 0 ? spec.name : absl::StrCat(spec.name, "-tuned-", copy_number[k]);
+    // A list pod may itself be called "<other>-tuned-<k>": a copy never takes a name in use.
+    if (copy_number[k] >= 0) {
+      while (!pod_names.insert(name).second) name += "'";
+    }
     Pod pod = TracePod(spec, name);
     const Clock::time_point start = Clock::now();
     const FitPreFilterState fit = NodeResourcesFitPreFilter(pod, cluster.resources(), profile);

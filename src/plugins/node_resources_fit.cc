@@ -5,6 +5,7 @@
 
 #include "plugins/helper.h"
 #include "sextant/pod_resources.h"
+#include "state/internal/saturating.h"
 
 namespace sextant {
 namespace {
@@ -26,15 +27,17 @@ bool IsIgnored(const std::string& name, const ProfileOptions& options) {
                    prefix) != options.ignored_resource_groups.end();
 }
 
+// The amounts are within +-2^62 (resource.h), so the products fit in int64. Negative amounts (a
+// client may send negative quantities; the API server refuses them) score within 0..100.
 int64_t LeastRequestedScore(int64_t requested, int64_t capacity) {
-  if (capacity == 0 || requested > capacity) return 0;
+  if (capacity <= 0 || requested > capacity) return 0;
+  if (requested < 0) return kMaxNodeScore;
   return DivideNonNegative((capacity - requested) * kMaxNodeScore, capacity);
 }
 
 int64_t MostRequestedScore(int64_t requested, int64_t capacity) {
-  if (capacity == 0) return 0;
+  if (capacity <= 0 || requested <= 0) return 0;
   requested = std::min(requested, capacity);
-  if (requested < 0) return requested * kMaxNodeScore / capacity;  // never for real requests
   return DivideNonNegative(requested * kMaxNodeScore, capacity);
 }
 
@@ -64,13 +67,13 @@ FitPreFilterState NodeResourcesFitPreFilter(const Pod& pod, const ResourceRegist
   FitPreFilterState state;
   for (const auto& [name, quantity] : requests) {
     if (name == kResourceCpu) {
-      state.milli_cpu = quantity.MilliValue();
+      state.milli_cpu = internal::ClampResource(quantity.MilliValue());
     } else if (name == kResourceMemory) {
-      state.memory = quantity.Value();
+      state.memory = internal::ClampResource(quantity.Value());
     } else if (name == kResourceEphemeralStorage) {
-      state.ephemeral_storage = quantity.Value();
+      state.ephemeral_storage = internal::ClampResource(quantity.Value());
     } else if (IsScalarResourceName(name)) {
-      int64_t value = quantity.Value();
+      int64_t value = internal::ClampResource(quantity.Value());
       if (value == 0 || IsIgnored(name, options)) continue;
       state.scalars.push_back({name, registry.Find(name), value});
     }
@@ -138,8 +141,9 @@ ResourceAllocationPreScoreState ResourceAllocationPreScore(const Pod& pod,
     auto it = requests.find(spec.name);
     int64_t request = 0;
     if (it != requests.end()) {
-      request = out.kind == ResourceScoreSpec::Kind::kCpu ? it->second.MilliValue()
-                                                          : it->second.Value();
+      request = internal::ClampResource(out.kind == ResourceScoreSpec::Kind::kCpu
+                                            ? it->second.MilliValue()
+                                            : it->second.Value());
     }
     state.resources.push_back(std::move(out));
     state.pod_requests.push_back(request);

@@ -11,11 +11,14 @@
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -70,12 +73,50 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+bool IsLoopbackAddress(absl::string_view uri) {
+  absl::string_view host = uri.substr(0, uri.rfind(':'));
+  if (!absl::ConsumePrefix(&host, "ipv4:")) absl::ConsumePrefix(&host, "ipv6:");
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, written as four decimal octets.
+  std::vector<absl::string_view> octets = absl::StrSplit(host, '.');
+  if (octets.size() != 4 || octets[0] != "127") return false;
+  for (absl::string_view octet : octets) {
+    uint32_t value = 0;
+    if (!absl::SimpleAtoi(octet, &value) || value > 255) return false;
+  }
+  return true;
+}
+
+namespace {
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& options,
                                                                      const ListenAddress& address) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty() ||
                    !options.tls_client_ca_file.empty();
-  if (!tls) return grpc::InsecureServerCredentials();
-  if (address.socket_path || absl::StartsWith(address.uri, "unix")) {
+  const bool unix_socket = address.socket_path || absl::StartsWith(address.uri, "unix");
+  if (!tls) {
+    if (address.socket_path) return grpc::InsecureServerCredentials();
+    if (!options.allow_insecure_loopback) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listen address \"", address.uri, "\": ",
+          unix_socket ? "an abstract unix socket has no file permissions to guard it"
+                      : "a TCP listener needs TLS (a certificate and a key)",
+          "; plaintext is allowed only on a loopback address with the insecure-loopback option"));
+    }
+    if (!unix_socket && !IsLoopbackAddress(address.uri)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listen address \"", address.uri,
+          "\": plaintext TCP is allowed only on a loopback address (127.0.0.0/8, ::1, localhost); "
+          "other addresses need TLS"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (unix_socket) {
     return absl::InvalidArgumentError(
         "TLS applies to TCP listeners; a unix socket is guarded by its file permissions");
   }
@@ -94,6 +135,23 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   ssl.pem_root_certs = std::move(client_ca);
   ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
   return grpc::SslServerCredentials(ssl);
+}
+
+// The socket file is a socket with mode 0600 (made so if a filesystem ignored the umask).
+absl::Status CheckOwnerOnly(const std::string& path) {
+  struct stat info;
+  if (::lstat(path.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode)) {
+    return absl::InternalError(absl::StrCat("socket \"", path, "\" was not created"));
+  }
+  if ((info.st_mode & 07777) != 0600 && ::chmod(path.c_str(), 0600) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot make socket \"", path, "\" owner-only: ", std::strerror(errno)));
+  }
+  if (::lstat(path.c_str(), &info) != 0 || (info.st_mode & 07777) != 0600) {
+    return absl::InternalError(absl::StrCat("socket \"", path, "\" is not owner-only (mode ",
+                                            absl::StrFormat("%04o", info.st_mode & 07777), ")"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -141,7 +199,13 @@ absl::StatusOr<std::unique_ptr<EngineServer>> EngineServer::Start(Engine* engine
   builder.AddListeningPort(address.uri, credentials, &port);
   builder.RegisterService(&server->service_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  server->server_ = builder.BuildAndStart();
+  {
+    // gRPC creates the socket file as bind(2) does, with the process umask: owner-only from the
+    // start, so there is no moment at which another user could connect.
+    const mode_t umask_before = address.socket_path ? ::umask(0177) : 0;
+    server->server_ = builder.BuildAndStart();
+    if (address.socket_path) ::umask(umask_before);
+  }
   if (server->server_ == nullptr ||
       (!address.socket_path && port == 0 && !absl::StartsWith(address.uri, "unix"))) {
     if (server->server_ != nullptr) server->server_->Shutdown();
@@ -149,6 +213,12 @@ absl::StatusOr<std::unique_ptr<EngineServer>> EngineServer::Start(Engine* engine
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address.uri));
   }
   server->socket_path_ = address.socket_path;
+  if (address.socket_path) {
+    if (absl::Status status = CheckOwnerOnly(*address.socket_path); !status.ok()) {
+      server->Shutdown(absl::ZeroDuration());
+      return status;
+    }
+  }
   server->address_ = address.uri;
   if (!address.socket_path && !absl::StartsWith(address.uri, "unix")) {
     server->address_ = absl::StrCat(address.uri.substr(0, address.uri.rfind(':')), ":", port);

@@ -28,6 +28,11 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // A TCP listener without TLS is refused, so that nothing on the network reaches the engine
+  // unauthenticated. With this set, plaintext TCP is allowed on a loopback address (127.0.0.0/8,
+  // ::1, localhost) only; for local tests and benchmarks. Abstract unix sockets (no file, hence
+  // no permissions) are refused unless this is set, too.
+  bool allow_insecure_loopback = false;
   // A full snapshot travels as one message: a 15,000-node cluster is tens of MiB.
   int max_receive_message_bytes = 1 << 30;
 };
@@ -39,11 +44,18 @@ struct ListenAddress {
 };
 // InvalidArgument unless `text` is one of the ServerOptions::listen forms.
 absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text);
+// True when a host:port address names a loopback host: 127.0.0.0/8 as four decimal octets, ::1
+// (bracketed or not) or localhost, with an optional ipv4: / ipv6: scheme.
+bool IsLoopbackAddress(absl::string_view address);
 
 class EngineServer {
  public:
   // Listens and starts serving. A socket file left by a dead engine is removed first; one a live
   // process still answers on is not (FailedPrecondition), nor is a path that is not a socket.
+  // The socket file is created owner-only (0600) whatever the umask (which is set to 0177 while
+  // gRPC binds: the umask is process-wide, so start servers before other threads create files),
+  // and checked; Internal if its mode cannot be made 0600.
+  // Plaintext TCP: InvalidArgument unless allow_insecure_loopback and a loopback host.
   // InvalidArgument for a bad address or TLS setting, NotFound for a missing PEM file,
   // Unavailable when gRPC cannot listen (port in use, bad PEM contents: gRPC logs why).
   static absl::StatusOr<std::unique_ptr<EngineServer>> Start(Engine* engine,

@@ -58,54 +58,63 @@ grpc::Status EngineService::Sync(
   v1::SyncRequest request;
   while (stream->Read(&request)) {
     v1::SyncResponse response;
-    switch (request.message_case()) {
-      case v1::SyncRequest::kFull: {
-        const v1::FullSnapshot& full = request.full();
-        const std::string what = absl::StrCat("full snapshot ", full.sequence());
-        absl::StatusOr<std::vector<ClusterChange>> objects =
-            FromProto(full.objects(), "objects", /*upserts_only=*/true);
-        if (!objects.ok()) return ToGrpcStatus(Annotate(what, objects.status()));
-        std::optional<ScoringStrategy> scoring;
-        if (full.has_scoring_strategy()) {
-          absl::StatusOr<ScoringStrategy> decoded = FromProto(full.scoring_strategy());
-          if (!decoded.ok()) return ToGrpcStatus(Annotate(what, decoded.status()));
-          scoring = *std::move(decoded);
-        }
-        const absl::Status status = engine_->ApplySnapshot(full.sequence(), *objects, scoring);
-        if (!status.ok()) {
-          spdlog::warn("sync from {}: {} rejected: {}", peer, what, std::string(status.message()));
-          return ToGrpcStatus(Annotate(what, status));
-        }
-        spdlog::info("sync from {}: {} applied ({}), epoch {}", peer, what, ObjectCounts(*objects),
-                     engine_->epoch());
-        break;
-      }
-      case v1::SyncRequest::kDelta: {
-        const v1::Delta& delta = request.delta();
-        const std::string what = absl::StrCat("delta ", delta.sequence());
-        absl::StatusOr<std::vector<ClusterChange>> changes =
-            FromProto(delta.changes(), "changes", /*upserts_only=*/false);
-        if (!changes.ok()) return ToGrpcStatus(Annotate(what, changes.status()));
-        const absl::Status status = engine_->ApplyDelta(delta.sequence(), *changes);
-        if (absl::IsFailedPrecondition(status)) {
-          // Out of sequence: the shim answers with a full snapshot; the stream stays open.
-          spdlog::warn("sync from {}: resync required: {}", peer, std::string(status.message()));
-          response.set_resync_required(true);
-        } else if (!status.ok()) {
-          return ToGrpcStatus(Annotate(what, status));
-        }
-        break;
-      }
-      case v1::SyncRequest::MESSAGE_NOT_SET:
-        return ToGrpcStatus(absl::InvalidArgumentError(
-            "SyncRequest: message: neither a full snapshot nor a delta is set"));
+    if (grpc::Status status = ApplySyncRequest(request, peer, &response); !status.ok()) {
+      return status;
     }
-    response.set_epoch(engine_->epoch());
-    response.set_applied_sequence(engine_->applied_sequence());
     if (!stream->Write(response)) {
       return ToGrpcStatus(absl::CancelledError("sync stream closed by the client"));
     }
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status EngineService::ApplySyncRequest(const v1::SyncRequest& request,
+                                             const std::string& peer, v1::SyncResponse* response) {
+  response->Clear();
+  switch (request.message_case()) {
+    case v1::SyncRequest::kFull: {
+      const v1::FullSnapshot& full = request.full();
+      const std::string what = absl::StrCat("full snapshot ", full.sequence());
+      absl::StatusOr<std::vector<ClusterChange>> objects =
+          FromProto(full.objects(), "objects", /*upserts_only=*/true);
+      if (!objects.ok()) return ToGrpcStatus(Annotate(what, objects.status()));
+      std::optional<ScoringStrategy> scoring;
+      if (full.has_scoring_strategy()) {
+        absl::StatusOr<ScoringStrategy> decoded = FromProto(full.scoring_strategy());
+        if (!decoded.ok()) return ToGrpcStatus(Annotate(what, decoded.status()));
+        scoring = *std::move(decoded);
+      }
+      const absl::Status status = engine_->ApplySnapshot(full.sequence(), *objects, scoring);
+      if (!status.ok()) {
+        spdlog::warn("sync from {}: {} rejected: {}", peer, what, std::string(status.message()));
+        return ToGrpcStatus(Annotate(what, status));
+      }
+      spdlog::info("sync from {}: {} applied ({}), epoch {}", peer, what, ObjectCounts(*objects),
+                   engine_->epoch());
+      break;
+    }
+    case v1::SyncRequest::kDelta: {
+      const v1::Delta& delta = request.delta();
+      const std::string what = absl::StrCat("delta ", delta.sequence());
+      absl::StatusOr<std::vector<ClusterChange>> changes =
+          FromProto(delta.changes(), "changes", /*upserts_only=*/false);
+      if (!changes.ok()) return ToGrpcStatus(Annotate(what, changes.status()));
+      const absl::Status status = engine_->ApplyDelta(delta.sequence(), *changes);
+      if (absl::IsFailedPrecondition(status)) {
+        // Out of sequence: the shim answers with a full snapshot; the stream stays open.
+        spdlog::warn("sync from {}: resync required: {}", peer, std::string(status.message()));
+        response->set_resync_required(true);
+      } else if (!status.ok()) {
+        return ToGrpcStatus(Annotate(what, status));
+      }
+      break;
+    }
+    case v1::SyncRequest::MESSAGE_NOT_SET:
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          "SyncRequest: message: neither a full snapshot nor a delta is set"));
+  }
+  response->set_epoch(engine_->epoch());
+  response->set_applied_sequence(engine_->applied_sequence());
   return grpc::Status::OK;
 }
 

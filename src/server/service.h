@@ -5,6 +5,8 @@
 #ifndef SEXTANT_SERVER_SERVICE_H_
 #define SEXTANT_SERVER_SERVICE_H_
 
+#include <string>
+
 #include "grpcpp/grpcpp.h"
 #include "sextant/engine.h"
 #include "sextant/v1/engine.grpc.pb.h"
@@ -32,6 +34,13 @@ class EngineService final : public v1::Engine::Service {
                       v1::AssumeResponse* response) override;
   grpc::Status Forget(grpc::ServerContext* context, const v1::ForgetRequest* request,
                       v1::ForgetResponse* response) override;
+
+  // One message of a Sync stream, as Sync handles it: fills `response` (epoch, applied sequence,
+  // resync_required for a delta out of sequence) and returns OK, or the status that ends the
+  // stream (nothing applied). `peer` only appears in logs. Sync calls it for every message it
+  // reads; tests and fuzz targets drive it in-process.
+  grpc::Status ApplySyncRequest(const v1::SyncRequest& request, const std::string& peer,
+                                v1::SyncResponse* response);
 
  private:
   Engine* const engine_;

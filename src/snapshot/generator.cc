@@ -28,7 +28,6 @@ using nlohmann::json;
 
 constexpr int64_t kKi = 1024;
 constexpr int64_t kMi = 1024 * kKi;
-constexpr int64_t kGi = 1024 * kMi;
 constexpr int kDefaultMaxPods = 110;
 constexpr int kGpusPerNode = 8;
 

@@ -5,8 +5,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "model/affinity_terms.h"
+#include "model/selectors.h"
 #include "state/indexes.h"
+#include "state/internal/canonical.h"
+#include "state/internal/saturating.h"
 #include "state/node_info.h"
 #include "state/resource.h"
 
@@ -30,6 +34,44 @@ std::unique_ptr<const PodAffinityTerms> CompiledAffinity(const Pod& pod) {
   PodAffinityTerms terms = CompilePodAffinityTerms(pod);
   if (terms.empty()) return nullptr;
   return std::make_unique<const PodAffinityTerms>(std::move(terms));
+}
+
+// A Resource by resource name (ids are interned per state), zero scalars left out.
+void WriteResource(internal::CanonicalWriter& w, const Resource& resource,
+                   const ResourceRegistry& registry) {
+  w.Int(resource.milli_cpu);
+  w.Int(resource.memory);
+  w.Int(resource.ephemeral_storage);
+  w.Int(resource.allowed_pod_number);
+  std::vector<std::pair<std::string, int64_t>> scalars;
+  for (const auto& [id, value] : resource.scalars) {
+    if (value != 0) scalars.emplace_back(registry.Name(id), value);
+  }
+  std::sort(scalars.begin(), scalars.end());
+  w.Int(static_cast<int64_t>(scalars.size()));
+  for (const auto& [name, value] : scalars) {
+    w.String(name);
+    w.Int(value);
+  }
+}
+
+template <typename T, typename KeyFn>
+std::vector<const T*> SortedBy(const std::vector<T>& items, KeyFn key) {
+  std::vector<const T*> out;
+  for (const T& item : items) out.push_back(&item);
+  std::sort(out.begin(), out.end(), [&](const T* a, const T* b) { return key(*a) < key(*b); });
+  return out;
+}
+
+std::vector<std::string> SortedKeys(const std::vector<PodRecord*>& records) {
+  std::vector<std::string> keys;
+  for (const PodRecord* record : records) keys.push_back(record->pod.Key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+absl::Status Inconsistent(absl::string_view what) {
+  return absl::InternalError(absl::StrCat("cluster state is inconsistent: ", what));
 }
 
 }  // namespace
@@ -117,8 +159,8 @@ absl::Status ClusterState::RemoveNode(absl::string_view name) {
 void ClusterState::Account(PodRecord& record, int64_t sign) {
   NodeInfo& info = nodes_[record.node_index];
   info.requested.Add(record.resource.requests, sign);
-  info.non0_milli_cpu += sign * record.resource.non0_milli_cpu;
-  info.non0_memory += sign * record.resource.non0_memory;
+  info.non0_milli_cpu = internal::AddResource(info.non0_milli_cpu, sign * record.resource.non0_milli_cpu);
+  info.non0_memory = internal::AddResource(info.non0_memory, sign * record.resource.non0_memory);
   if (sign > 0) {
     info.pods.push_back(&record);
     impl_->pod_labels.Add(&record);
@@ -336,6 +378,219 @@ std::vector<const Pod*> ClusterState::AssumedPods() const {
     if (record.assumed) out.push_back(&record.pod);
   }
   return out;
+}
+
+std::vector<const Pod*> ClusterState::pods() const {
+  std::vector<const Pod*> out;
+  out.reserve(impl_->pods.size());
+  for (const auto& [key, record] : impl_->pods) out.push_back(&record.pod);
+  return out;
+}
+
+std::string ClusterState::Canonical() const {
+  internal::CanonicalWriter w;
+  // Node slots by name: present nodes, and slots that only pods bound to or nominated for a
+  // missing node keep alive (a slot nothing refers to any more carries no state).
+  std::vector<uint32_t> slots;
+  for (uint32_t slot = 0; slot < nodes_.size(); ++slot) {
+    const NodeInfo& info = nodes_[slot];
+    if (info.present || !info.pods.empty() || !info.nominated.empty()) slots.push_back(slot);
+  }
+  std::sort(slots.begin(), slots.end(),
+            [this](uint32_t a, uint32_t b) { return nodes_[a].node->name < nodes_[b].node->name; });
+  w.Tag("nodes");
+  w.Int(static_cast<int64_t>(slots.size()));
+  for (uint32_t slot : slots) {
+    const NodeInfo& info = nodes_[slot];
+    w.String(info.node->name);
+    w.Bool(info.present);
+    if (info.present) {
+      w.Write(*info.node);
+      w.Bool(info.unschedulable);
+      w.Bool(info.has_hard_taints);
+      w.Bool(info.has_prefer_no_schedule);
+      WriteResource(w, info.allocatable, *registry_);
+    }
+    WriteResource(w, info.requested, *registry_);
+    w.Int(info.non0_milli_cpu);
+    w.Int(info.non0_memory);
+    for (const std::vector<PodRecord*>* list : {&info.pods, &info.nominated}) {
+      const std::vector<std::string> keys = SortedKeys(*list);
+      w.Int(static_cast<int64_t>(keys.size()));
+      for (const std::string& key : keys) w.String(key);
+    }
+  }
+  std::vector<const std::pair<const std::string, PodRecord>*> pods;
+  for (const auto& entry : impl_->pods) pods.push_back(&entry);
+  std::sort(pods.begin(), pods.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  w.Tag("pods");
+  w.Int(static_cast<int64_t>(pods.size()));
+  for (const auto* entry : pods) {
+    const PodRecord& record = entry->second;
+    w.String(entry->first);
+    w.Write(record.pod);
+    w.String(record.node_index >= 0 ? nodes_[record.node_index].node->name : "");
+    w.Bool(record.assumed);
+    w.Int(static_cast<int64_t>(record.qos));
+    WriteResource(w, record.resource.requests, *registry_);
+    w.Int(record.resource.non0_milli_cpu);
+    w.Int(record.resource.non0_memory);
+    w.Bool(record.affinity != nullptr);
+  }
+  std::vector<const Namespace*> namespaces = this->namespaces();
+  std::sort(namespaces.begin(), namespaces.end(),
+            [](const Namespace* a, const Namespace* b) { return a->name < b->name; });
+  w.Tag("namespaces");
+  w.Int(static_cast<int64_t>(namespaces.size()));
+  for (const Namespace* ns : namespaces) w.Write(*ns);
+  w.Tag("priority classes");
+  w.Int(static_cast<int64_t>(priority_classes_.size()));
+  for (const PriorityClass* pc :
+       SortedBy(priority_classes_, [](const PriorityClass& p) { return p.name; })) {
+    w.Write(*pc);
+  }
+  w.Tag("disruption budgets");
+  w.Int(static_cast<int64_t>(pdbs_.size()));
+  for (const PodDisruptionBudget* pdb : SortedBy(pdbs_, [](const PodDisruptionBudget& p) {
+         return std::make_pair(p.name_space, p.name);
+       })) {
+    w.Write(*pdb);
+  }
+  return w.bytes();
+}
+
+std::string ClusterState::Digest() const { return internal::Digest128(Canonical()); }
+
+absl::Status ClusterState::CheckConsistency() const {
+  // The records and the per-node lists point at each other.
+  size_t bound = 0;
+  for (const auto& [key, record] : impl_->pods) {
+    if (key != record.pod.Key())
+      return Inconsistent(absl::StrCat("pod \"", key, "\" is filed under another key"));
+    if ((record.node_index >= 0) != !record.pod.node_name.empty()) {
+      return Inconsistent(absl::StrCat("pod \"", key, "\": binding and spec.nodeName disagree"));
+    }
+    if (record.node_index < 0) {
+      if (record.assumed)
+        return Inconsistent(absl::StrCat("pod \"", key, "\": assumed but not bound"));
+      continue;
+    }
+    ++bound;
+    if (static_cast<size_t>(record.node_index) >= nodes_.size() ||
+        nodes_[record.node_index].node->name != record.pod.node_name) {
+      return Inconsistent(absl::StrCat("pod \"", key, "\": bound to the wrong node slot"));
+    }
+    const std::vector<PodRecord*>& on_node = nodes_[record.node_index].pods;
+    if (std::count(on_node.begin(), on_node.end(), &record) != 1) {
+      return Inconsistent(absl::StrCat("pod \"", key, "\": not listed once on its node"));
+    }
+  }
+  if (bound != impl_->bound) return Inconsistent("bound pod count");
+  auto live_record = [this](const PodRecord* record) {
+    auto it = impl_->pods.find(record->pod.Key());
+    return it != impl_->pods.end() && &it->second == record;
+  };
+  size_t present = 0;
+  for (uint32_t slot = 0; slot < nodes_.size(); ++slot) {
+    const NodeInfo& info = nodes_[slot];
+    present += info.present;
+    if (info.present != (std::count(live_nodes_.begin(), live_nodes_.end(), slot) == 1)) {
+      return Inconsistent(absl::StrCat("node \"", info.node->name, "\": live node list"));
+    }
+    for (const PodRecord* record : info.pods) {
+      if (!live_record(record) || record->node_index != slot) {
+        return Inconsistent(
+            absl::StrCat("node \"", info.node->name, "\" lists a pod not bound to it"));
+      }
+    }
+    for (const PodRecord* record : info.nominated) {
+      if (!live_record(record) || record->node_index >= 0 ||
+          record->pod.nominated_node_name.value_or("") != info.node->name) {
+        return Inconsistent(
+            absl::StrCat("node \"", info.node->name, "\" lists a pod not nominated to it"));
+      }
+    }
+  }
+  if (present != live_nodes_.size()) return Inconsistent("live node list has duplicates");
+
+  // Node label columns: every present node's labels, and nothing on other slots.
+  std::vector<std::string> keys;
+  for (uint32_t slot = 0; slot < nodes_.size(); ++slot) {
+    if (!nodes_[slot].present) continue;
+    for (const auto& [key, value] : nodes_[slot].node->labels) keys.push_back(key);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (const std::string& key : keys) {
+    const int32_t id = impl_->node_labels.FindKey(key);
+    if (id == NodeLabelIndex::kAbsent)
+      return Inconsistent(absl::StrCat("label key \"", key, "\" not indexed"));
+    for (uint32_t slot = 0; slot < nodes_.size(); ++slot) {
+      const int32_t value = impl_->node_labels.Value(id, slot);
+      const Labels& labels = nodes_[slot].node->labels;
+      auto it = labels.find(key);
+      const bool has = nodes_[slot].present && it != labels.end();
+      if (has ? (value == NodeLabelIndex::kAbsent ||
+                 impl_->node_labels.value_name(id, value) != it->second)
+              : value != NodeLabelIndex::kAbsent) {
+        return Inconsistent(absl::StrCat("label \"", key, "\" of node \"", nodes_[slot].node->name,
+                                         "\" in the label columns"));
+      }
+    }
+  }
+
+  // Pod labels and affinity terms: every bound pod is found through its own labels, and the
+  // indexes hand out only live bound pods.
+  if (impl_->pod_labels.size() != bound) return Inconsistent("pod label index size");
+  for (const auto& entry : impl_->pods) {
+    const std::string& key = entry.first;
+    const PodRecord& record = entry.second;
+    if (record.node_index < 0) continue;
+    LabelSelector own;
+    own.match_labels = record.pod.labels;
+    // Labels the API would refuse (a key like "`pp") make a selector that selects nothing.
+    const CompiledLabelSelector selector(own);
+    bool found = selector.nothing();
+    bool stale = false;
+    impl_->pod_labels.ForEachCandidate(selector, [&](const PodRecord& candidate) {
+      found = found || &candidate == &record;
+      stale = stale || !live_record(&candidate) || candidate.node_index < 0;
+    });
+    if (!found || stale) {
+      return Inconsistent(absl::StrCat("pod \"", key, "\" in the pod label index"));
+    }
+    impl_->affinity_terms.ForEachCandidate(record.pod.labels, [&](const IndexedTerm& term) {
+      stale = stale || !live_record(term.pod) || term.pod->node_index < 0 ||
+              term.pod->affinity == nullptr;
+    });
+    if (stale)
+      return Inconsistent(absl::StrCat("affinity terms indexed for labels of \"", key, "\""));
+  }
+
+  // The objects alone, replayed into a fresh state, give the same state.
+  ClusterState fresh;
+  for (uint32_t slot : live_nodes_) RETURN_IF_ERROR(fresh.UpsertNode(*nodes_[slot].node));
+  for (const Namespace* ns : namespaces()) RETURN_IF_ERROR(fresh.UpsertNamespace(*ns));
+  for (const PriorityClass& pc : priority_classes_) RETURN_IF_ERROR(fresh.UpsertPriorityClass(pc));
+  for (const PodDisruptionBudget& pdb : pdbs_)
+    RETURN_IF_ERROR(fresh.UpsertPodDisruptionBudget(pdb));
+  for (const auto& [key, record] : impl_->pods) {
+    RETURN_IF_ERROR(fresh.UpsertPod(record.pod));
+    fresh.impl_->pods[key].assumed = record.assumed;
+  }
+  if (impl_->affinity_terms.size() != fresh.impl_->affinity_terms.size()) {
+    return Inconsistent("affinity term index size differs from a rebuild");
+  }
+  const std::string mine = Canonical();
+  const std::string rebuilt = fresh.Canonical();
+  if (mine != rebuilt) {
+    size_t at = 0;
+    while (at < mine.size() && at < rebuilt.size() && mine[at] == rebuilt[at]) ++at;
+    return Inconsistent(absl::StrCat("differs from a rebuild from its objects at byte ", at, " of ",
+                                     mine.size(), " of the canonical encoding"));
+  }
+  return absl::OkStatus();
 }
 
 size_t ClusterState::bound_pod_count() const { return impl_->bound; }

@@ -124,6 +124,16 @@ bool Engine::synced() const {
   return synced_;
 }
 
+std::string Engine::StateDigest() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return absl::StrCat(applied_sequence_, ":", synced_ ? 1 : 0, ":", state_->Digest());
+}
+
+absl::Status Engine::CheckConsistency() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return state_->CheckConsistency();
+}
+
 absl::Status Engine::CheckEpoch(const std::string& epoch) const {
   if (!epoch.empty() && epoch != epoch_) {
     return absl::FailedPreconditionError(absl::StrCat(

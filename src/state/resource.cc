@@ -3,11 +3,15 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
-
 #include "model/selectors.h"
 #include "sextant/pod_resources.h"
+#include "state/internal/saturating.h"
 
 namespace sextant {
+
+using internal::AddResource;
+using internal::ClampResource;
+
 namespace {
 
 constexpr absl::string_view kKubernetesIoPrefix = "kubernetes.io/";
@@ -67,33 +71,34 @@ void Resource::AddScalar(ResourceId id, int64_t value) {
   auto it = std::lower_bound(scalars.begin(), scalars.end(), id,
                              [](const auto& entry, ResourceId key) { return entry.first < key; });
   if (it != scalars.end() && it->first == id) {
-    it->second += value;
+    it->second = AddResource(it->second, value);
   } else {
-    scalars.insert(it, {id, value});
+    scalars.insert(it, {id, AddResource(0, value)});
   }
 }
 
 void Resource::AddList(const ResourceList& list, ResourceRegistry& registry) {
   for (const auto& [name, quantity] : list) {
     if (name == kResourceCpu) {
-      milli_cpu += quantity.MilliValue();
+      milli_cpu = AddResource(milli_cpu, ClampResource(quantity.MilliValue()));
     } else if (name == kResourceMemory) {
-      memory += quantity.Value();
+      memory = AddResource(memory, ClampResource(quantity.Value()));
     } else if (name == kResourcePods) {
-      allowed_pod_number += quantity.Value();
+      allowed_pod_number = AddResource(allowed_pod_number, ClampResource(quantity.Value()));
     } else if (name == kResourceEphemeralStorage) {
-      ephemeral_storage += quantity.Value();
+      ephemeral_storage = AddResource(ephemeral_storage, ClampResource(quantity.Value()));
     } else if (IsScalarResourceName(name)) {
-      AddScalar(registry.Intern(name), quantity.Value());
+      AddScalar(registry.Intern(name), ClampResource(quantity.Value()));
     }
   }
 }
 
 void Resource::Add(const Resource& other, int64_t sign) {
-  milli_cpu += sign * other.milli_cpu;
-  memory += sign * other.memory;
-  ephemeral_storage += sign * other.ephemeral_storage;
-  allowed_pod_number += sign * other.allowed_pod_number;
+  // sign is +1 or -1 and every field is within +-2^62: the products fit.
+  milli_cpu = AddResource(milli_cpu, sign * other.milli_cpu);
+  memory = AddResource(memory, sign * other.memory);
+  ephemeral_storage = AddResource(ephemeral_storage, sign * other.ephemeral_storage);
+  allowed_pod_number = AddResource(allowed_pod_number, sign * other.allowed_pod_number);
   for (const auto& [id, value] : other.scalars) AddScalar(id, sign * value);
 }
 
@@ -126,8 +131,8 @@ PodResource ComputePodResource(const Pod& pod, ResourceRegistry& registry) {
     ResourceList non0 = PodRequests(pod, options);
     auto cpu = non0.find(kResourceCpu);
     auto memory = non0.find(kResourceMemory);
-    out.non0_milli_cpu = cpu == non0.end() ? 0 : cpu->second.MilliValue();
-    out.non0_memory = memory == non0.end() ? 0 : memory->second.Value();
+    out.non0_milli_cpu = cpu == non0.end() ? 0 : ClampResource(cpu->second.MilliValue());
+    out.non0_memory = memory == non0.end() ? 0 : ClampResource(memory->second.Value());
   }
   return out;
 }

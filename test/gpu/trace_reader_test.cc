@@ -90,7 +90,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"GpuNodeWithoutModel", "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,5,2,\n",
                  "nodes.csv:2: column \"model\" (column 5): empty model of a GPU node"},
         BadInput{"ShortRow", "sn,cpu_milli,memory_mib,gpu,model\nn1,1000\n",
-                 "nodes.csv:2: 2 fields, the header has 5"}),
+                 "nodes.csv:2: 2 fields, the header has 5"},
+        // Found by the gpu_trace fuzz target: MiB to bytes overflowed int64 (UBSan).
+        BadInput{"HugeMemory", "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,16666666666384,2,T4\n",
+                 "nodes.csv:2: column \"memory_mib\" (column 3): 16666666666384 is more than 2^40"},
+        // Found by the gpu_trace fuzz target: two nodes of one name were one engine node.
+        BadInput{"DuplicateName",
+                 "sn,cpu_milli,memory_mib,gpu,model\nn1,1000,5,2,T4\nn2,1,1,0,\nn1,1,1,0,\n",
+                 "nodes.csv:4: column \"sn\" (column 1): duplicate node name \"n1\" (first on "
+                 "line 2)"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 class GpuPodCsvErrorTest : public ::testing::TestWithParam<BadInput> {};
@@ -121,7 +129,20 @@ INSTANTIATE_TEST_SUITE_P(
                  "must ask for one GPU (num_gpu 1)"},
         BadInput{"UnknownModelInSpec",
                  "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\np,1,1,1,1000,T4|X9\n",
-                 "pods.csv:2: column \"gpu_spec\" (column 6): unknown GPU model \"X9\""}),
+                 "pods.csv:2: column \"gpu_spec\" (column 6): unknown GPU model \"X9\""},
+        // Found by the gpu_trace fuzz target: MiB to bytes overflowed int64 (UBSan).
+        BadInput{"HugeMemory",
+                 "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,12000,16666666666384,1,1000\n",
+                 "pods.csv:2: column \"memory_mib\" (column 3): 16666666666384 is more than 2^40"},
+        BadInput{"HugeCpu",
+                 "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,9223372036854775807,1,1,1000\n",
+                 "pods.csv:2: column \"cpu_milli\" (column 2): 9223372036854775807 is more than "
+                 "2^40"},
+        // Found by the gpu_trace fuzz target: the replay failed with ALREADY_EXISTS.
+        BadInput{"DuplicateName",
+                 "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,1,1,1,1000\np,1,1,0,0\n",
+                 "pods.csv:3: column \"name\" (column 1): duplicate pod name \"p\" (first on "
+                 "line 2)"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -41,6 +41,49 @@ std::vector<GpuPodSpec> SmallPods() {
           {"e", 16000, 1 << 30, 0, 0, 0},   {"f", 4000, 1 << 30, 1, 750, 0}};
 }
 
+// Found by the gpu_trace fuzz target: pods of one name (the replay failed with ALREADY_EXISTS).
+TEST(ReplayGpuTraceTest, DuplicateNamesAreInvalid) {
+  std::vector<GpuPodSpec> pods = SmallPods();
+  pods.push_back(pods.front());
+  auto result = ReplayGpuTrace(SmallCluster(), pods, GpuTraceOptions());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("duplicate pod name \"a\""));
+  std::vector<GpuNodeSpec> nodes = SmallCluster();
+  nodes.push_back(nodes.back());
+  result = ReplayGpuTrace(nodes, SmallPods(), GpuTraceOptions());
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("duplicate node name"));
+}
+
+// A list pod named like a tuned copy of another ("a-tuned-0") does not collide with that copy.
+TEST(ReplayGpuTraceTest, TunedCopiesNeverTakeANameInUse) {
+  std::vector<GpuPodSpec> pods;
+  for (int k = 0; k < 40; ++k)
+    pods.push_back({"a-tuned-" + std::to_string(k), 100, 1 << 20, 1, 100, 0});
+  pods.push_back({"a", 100, 1 << 20, 1, 100, 0});
+  GpuTraceOptions options;
+  options.policy = GpuPolicy::kBestFit;
+  options.tune_ratio = 1.3;
+  auto result = ReplayGpuTrace(SmallCluster(), pods, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GT(result->pods, static_cast<int64_t>(pods.size()));  // copies were appended
+}
+
+// Tuning up a list without GPU requests drew pods for ever.
+TEST(ReplayGpuTraceTest, TuningAListWithoutGpuRequestsIsInvalid) {
+  std::vector<GpuPodSpec> pods = {{"cpu-only", 1000, 1 << 30, 0, 0, 0}};
+  GpuTraceOptions options;
+  options.tune_ratio = 1.3;
+  auto result = ReplayGpuTrace(SmallCluster(), pods, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  options.tune_ratio = 0;
+  result = ReplayGpuTrace(SmallCluster(), pods, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->pods, 1);
+}
+
 TEST(ReplayGpuTraceTest, TunesTheWorkloadAndRecordsTheCurve) {
   for (GpuPolicy policy : kAllGpuPolicies) {
     GpuTraceOptions options;

@@ -672,5 +672,19 @@ TEST(QuantityTest, AddSubRoundTripAcrossScales) {
   EXPECT_TRUE(sum.IsZero()) << sum.ToString();
 }
 
+// Found by the quantity fuzz target: past the largest decimal suffix (E, 10^18), upstream's
+// String() finds no suffix for the exponent and prints the mantissa alone, so "2000E" prints as
+// "2" and the DecimalSI text no longer round-trips. The exponent form is exact.
+TEST(QuantityTest, DecimalSiBeyondTheLargestSuffixPrintsLikeUpstream) {
+  EXPECT_EQ(MustParse("999E").ToString(), "999E");
+  EXPECT_EQ(MustParse("1000E").ToString(), "1");
+  EXPECT_EQ(MustParse("-00000000200000E").ToString(), "-200");
+  for (const char* text : {"1000E", "-00000000200000E", "2e24", "123456789012345678901234567"}) {
+    Quantity exact = MustParse(text);
+    exact.set_format(Quantity::Format::kDecimalExponent);
+    EXPECT_EQ(MustParse(exact.ToString()), MustParse(text)) << text << " as " << exact.ToString();
+  }
+}
+
 }  // namespace
 }  // namespace sextant

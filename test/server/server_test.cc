@@ -170,6 +170,7 @@ TEST_F(ServerTest, DoesNotRemoveAFileThatIsNotASocket) {
 TEST_F(ServerTest, TcpOnAnyPort) {
   ServerOptions options;
   options.listen = "127.0.0.1:0";
+  options.allow_insecure_loopback = true;
   absl::StatusOr<std::unique_ptr<EngineServer>> server = EngineServer::Start(&engine_, options);
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string& address = (*server)->address();
