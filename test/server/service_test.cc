@@ -23,14 +23,19 @@
 #include "server/server.h"
 #include "spdlog/spdlog.h"
 #include "testing/builders.h"
+#include "testing/sync_requests.h"
 
 namespace sextant::server {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testutil::Delete;
+using testutil::Delta;
+using testutil::Full;
 using testutil::NodeBuilder;
 using testutil::PodBuilder;
+using testutil::PodChange;
 
 constexpr char kEpoch[] = "test-epoch";
 
@@ -43,12 +48,7 @@ v1::Change NodeChange(const std::string& name, std::string_view cpu) {
   return change;
 }
 
-v1::Change DeleteNode(const std::string& name) {
-  v1::Change change;
-  change.mutable_delete_()->set_kind(v1::ObjectRef::NODE);
-  change.mutable_delete_()->set_name(name);
-  return change;
-}
+v1::Change DeleteNode(const std::string& name) { return Delete(v1::ObjectRef::NODE, "", name); }
 
 v1::Pod PodProto(const std::string& name, std::string_view cpu, const std::string& node = "") {
   PodBuilder builder("default", name);
@@ -57,26 +57,6 @@ v1::Pod PodProto(const std::string& name, std::string_view cpu, const std::strin
   v1::Pod pod;
   ToProto(builder.Build(), &pod);
   return pod;
-}
-
-v1::Change PodChange(const v1::Pod& pod) {
-  v1::Change change;
-  *change.mutable_upsert_pod() = pod;
-  return change;
-}
-
-v1::SyncRequest Full(uint64_t sequence, const std::vector<v1::Change>& objects) {
-  v1::SyncRequest request;
-  request.mutable_full()->set_sequence(sequence);
-  for (const v1::Change& object : objects) *request.mutable_full()->add_objects() = object;
-  return request;
-}
-
-v1::SyncRequest Delta(uint64_t sequence, const std::vector<v1::Change>& changes) {
-  v1::SyncRequest request;
-  request.mutable_delta()->set_sequence(sequence);
-  for (const v1::Change& change : changes) *request.mutable_delta()->add_changes() = change;
-  return request;
 }
 
 // One Sync stream; each Send writes a request and reads its answer.

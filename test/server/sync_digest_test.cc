@@ -13,12 +13,17 @@
 #include "server/service.h"
 #include "sextant/engine.h"
 #include "testing/builders.h"
+#include "testing/sync_requests.h"
 
 namespace sextant::server {
 namespace {
 
+using testutil::Delete;
+using testutil::Delta;
+using testutil::Full;
 using testutil::NodeBuilder;
 using testutil::PodBuilder;
+using testutil::PodChange;
 
 v1::Change NodeChange(const std::string& name, std::string_view cpu) {
   v1::Change change;
@@ -37,34 +42,6 @@ v1::Pod PodProto(const std::string& name, std::string_view cpu, const std::strin
   v1::Pod pod;
   ToProto(builder.Build(), &pod);
   return pod;
-}
-
-v1::Change PodChange(const v1::Pod& pod) {
-  v1::Change change;
-  *change.mutable_upsert_pod() = pod;
-  return change;
-}
-
-v1::Change Delete(v1::ObjectRef::Kind kind, const std::string& ns, const std::string& name) {
-  v1::Change change;
-  change.mutable_delete_()->set_kind(kind);
-  change.mutable_delete_()->set_namespace_(ns);
-  change.mutable_delete_()->set_name(name);
-  return change;
-}
-
-v1::SyncRequest Delta(uint64_t sequence, const std::vector<v1::Change>& changes) {
-  v1::SyncRequest request;
-  request.mutable_delta()->set_sequence(sequence);
-  for (const v1::Change& change : changes) *request.mutable_delta()->add_changes() = change;
-  return request;
-}
-
-v1::SyncRequest Full(uint64_t sequence, const std::vector<v1::Change>& objects) {
-  v1::SyncRequest request;
-  request.mutable_full()->set_sequence(sequence);
-  for (const v1::Change& change : objects) *request.mutable_full()->add_objects() = change;
-  return request;
 }
 
 class SyncDigestTest : public ::testing::Test {
