@@ -82,6 +82,7 @@ type ControlPlane struct {
 	etcd, apiServer, engine, scheduler *process
 
 	apiPort, schedulerPort int
+	etcdClientURL          string
 	// EngineSocket is the unix socket the engine listens on.
 	EngineSocket string
 	// AdminConfig and Admin act as cluster admin (system:masters).
@@ -278,6 +279,7 @@ func (c *ControlPlane) startEtcd(ctx context.Context) error {
 	}
 	client := fmt.Sprintf("http://127.0.0.1:%d", clientPort)
 	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
+	c.etcdClientURL = client
 	c.etcd = &process{
 		name: "etcd", path: c.opts.Binaries.Etcd, logPath: filepath.Join(c.opts.Dir, "etcd.log"),
 		args: []string{
@@ -311,15 +313,6 @@ func (c *ControlPlane) startEtcd(ctx context.Context) error {
 	})
 }
 
-func (c *ControlPlane) etcdURL() string {
-	for _, a := range c.etcd.args {
-		if v, ok := strings.CutPrefix(a, "--listen-client-urls="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 func (c *ControlPlane) startAPIServer(ctx context.Context) error {
 	var err error
 	if c.apiPort, err = freePort(); err != nil {
@@ -336,7 +329,7 @@ func (c *ControlPlane) startAPIServer(ctx context.Context) error {
 		name: "kube-apiserver", path: c.opts.Binaries.APIServer,
 		logPath: filepath.Join(c.opts.Dir, "kube-apiserver.log"),
 		args: []string{
-			"--etcd-servers=" + c.etcdURL(),
+			"--etcd-servers=" + c.etcdClientURL,
 			"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
 			"--secure-port=" + strconv.Itoa(c.apiPort),
 			"--tls-cert-file=" + c.pki.serverCert, "--tls-private-key-file=" + c.pki.serverKey,
