@@ -147,6 +147,20 @@ struct PodResources {
   ResourceList limits;
 };
 
+// spec.resourceClaims[]: exactly one of the two sources is set in a valid pod.
+struct PodResourceClaim {
+  std::string name;
+  std::optional<std::string> resource_claim_name;
+  std::optional<std::string> resource_claim_template_name;
+};
+
+// status.resourceClaimStatuses[]: the claim generated for a template entry; no claim name
+// means none was needed.
+struct PodResourceClaimStatus {
+  std::string name;
+  std::optional<std::string> resource_claim_name;
+};
+
 enum class PreemptionPolicy { kPreemptLowerPriority, kNever };
 enum class QosClass { kGuaranteed, kBurstable, kBestEffort };
 
@@ -179,9 +193,8 @@ struct Pod {
   // by whoever knows those objects (the shim). Read only for the pod being scheduled; absent or
   // empty gives the pod no default constraints.
   std::optional<LabelSelector> default_spread_selector;
-  // spec.resourceClaims[].name: dynamic resource (DRA) claims. Not allocated yet: a pod with
-  // claims is rejected in PreFilter (docs/parity.md, difference 15).
-  std::vector<std::string> resource_claims;
+  // spec.resourceClaims: the pod's dynamic resource (DRA) claims.
+  std::vector<PodResourceClaim> resource_claims;
 
   // status
   std::string phase;  // Pending, Running, Succeeded, Failed, Unknown
@@ -193,6 +206,8 @@ struct Pod {
   std::vector<ContainerStatus> container_statuses;
   std::vector<ContainerStatus> init_container_statuses;
   std::string resize_status;  // deprecated status.resize, when present
+  // status.resourceClaimStatuses: the claims made from templates for this pod.
+  std::vector<PodResourceClaimStatus> resource_claim_statuses;
   std::string qos_class_reported;  // status.qosClass as recorded, informational only
 
   // "namespace/name", the key a pod is known by everywhere in the engine.

@@ -210,8 +210,10 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   if (!pod.resource_claims.empty()) {
     out.verdicts.clear();
     out.prefilter_plugin = PluginId::kDynamicResources;
+    std::vector<std::string> names;
+    for (const PodResourceClaim& claim : pod.resource_claims) names.push_back(claim.name);
     out.prefilter_message = absl::StrCat(
-        "pod uses dynamic resource claims (", absl::StrJoin(pod.resource_claims, ", "),
+        "pod uses dynamic resource claims (", absl::StrJoin(names, ", "),
         "), which Sextant does not allocate yet; schedule it with the default scheduler");
     return;
   }

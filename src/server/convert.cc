@@ -362,7 +362,21 @@ absl::Status DecodePodBody(const v1::Pod& in, Pod* pod) {
                               DecodeContainerStatus, &pod->container_statuses));
   pod->resize_status = in.resize_status();
   pod->terminating_by_preemption = in.terminating_by_preemption();
-  pod->resource_claims.assign(in.resource_claims().begin(), in.resource_claims().end());
+  for (int i = 0; i < in.resource_claims_size(); ++i) {
+    const v1::PodResourceClaim& c = in.resource_claims(i);
+    PodResourceClaim& claim = pod->resource_claims.emplace_back();
+    claim.name = c.name();
+    if (c.has_resource_claim_name()) claim.resource_claim_name = c.resource_claim_name();
+    if (c.has_resource_claim_template_name()) {
+      claim.resource_claim_template_name = c.resource_claim_template_name();
+    }
+  }
+  for (int i = 0; i < in.resource_claim_statuses_size(); ++i) {
+    const v1::PodResourceClaimStatus& c = in.resource_claim_statuses(i);
+    PodResourceClaimStatus& status = pod->resource_claim_statuses.emplace_back();
+    status.name = c.name();
+    if (c.has_resource_claim_name()) status.resource_claim_name = c.resource_claim_name();
+  }
   return absl::OkStatus();
 }
 
@@ -518,6 +532,10 @@ absl::StatusOr<ClusterChange> DecodeChange(const v1::Change& in, absl::string_vi
       return AsChange(DecodeNamespace(in.upsert_namespace(), location));
     case v1::Change::kDelete:
       return AsChange(DecodeDelete(in.delete_(), location));
+    case v1::Change::kUpsertDeviceClass:
+    case v1::Change::kUpsertResourceSlice:
+    case v1::Change::kUpsertResourceClaim:
+      return FieldError(location.empty() ? "change" : location, "DRA objects are not decoded yet");
     case v1::Change::CHANGE_NOT_SET:
       break;
   }
@@ -853,7 +871,19 @@ void ToProto(const Pod& in, v1::Pod* out) {
   }
   out->set_resize_status(in.resize_status);
   out->set_terminating_by_preemption(in.terminating_by_preemption);
-  for (const std::string& claim : in.resource_claims) out->add_resource_claims(claim);
+  for (const PodResourceClaim& claim : in.resource_claims) {
+    v1::PodResourceClaim* c = out->add_resource_claims();
+    c->set_name(claim.name);
+    if (claim.resource_claim_name) c->set_resource_claim_name(*claim.resource_claim_name);
+    if (claim.resource_claim_template_name) {
+      c->set_resource_claim_template_name(*claim.resource_claim_template_name);
+    }
+  }
+  for (const PodResourceClaimStatus& status : in.resource_claim_statuses) {
+    v1::PodResourceClaimStatus* c = out->add_resource_claim_statuses();
+    c->set_name(status.name);
+    if (status.resource_claim_name) c->set_resource_claim_name(*status.resource_claim_name);
+  }
 }
 
 void ToProto(const PriorityClass& in, v1::PriorityClass* out) {

@@ -433,8 +433,15 @@ absl::Status ParsePodResources(const ObjectReader& r, PodResources* out) {
   return r.Quantities("limits", &out->limits);
 }
 
-absl::Status ParsePodResourceClaim(const ObjectReader& r, std::string* name) {
-  return r.String("name", name);
+absl::Status ParsePodResourceClaim(const ObjectReader& r, PodResourceClaim* out) {
+  RETURN_IF_ERROR(r.String("name", &out->name));
+  RETURN_IF_ERROR(r.String("resourceClaimName", &out->resource_claim_name));
+  return r.String("resourceClaimTemplateName", &out->resource_claim_template_name);
+}
+
+absl::Status ParsePodResourceClaimStatus(const ObjectReader& r, PodResourceClaimStatus* out) {
+  RETURN_IF_ERROR(r.String("name", &out->name));
+  return r.String("resourceClaimName", &out->resource_claim_name);
 }
 
 absl::Status ParsePodSpec(const ObjectReader& spec, Pod* pod) {
@@ -486,6 +493,8 @@ absl::Status ParsePodStatus(const ObjectReader& status, Pod* pod) {
   RETURN_IF_ERROR(status.String("resize", &pod->resize_status));
   RETURN_IF_ERROR(
       status.Array("initContainerStatuses", ParseContainerStatus, &pod->init_container_statuses));
+  RETURN_IF_ERROR(status.Array("resourceClaimStatuses", ParsePodResourceClaimStatus,
+                               &pod->resource_claim_statuses));
   return status.Array("containerStatuses", ParseContainerStatus, &pod->container_statuses);
 }
 

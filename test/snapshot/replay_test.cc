@@ -72,7 +72,7 @@ TEST(ReplayTest, PodWithResourceClaimsIsRefusedWithReason) {
   Snapshot snapshot;
   snapshot.nodes = {MakeNode("a", "2"), MakeNode("b", "2")};
   snapshot.pods = {Pending("plain", "1", 0, 1), Pending("trainer", "1", 1000, 2)};
-  snapshot.pods[1].resource_claims = {"gpus"};
+  snapshot.pods[1].resource_claims = {PodResourceClaim{"gpus", "gpus-claim", std::nullopt}};
   auto report = Replay(snapshot, ReplayOptions{});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->placed, 1);

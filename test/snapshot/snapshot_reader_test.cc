@@ -311,7 +311,11 @@ TEST(SnapshotReaderTest, ReadsPodResourceClaimNames) {
                          {"name": "nic", "resourceClaimName": "shared-nic"}])"));
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   ASSERT_EQ(snapshot->pods.size(), 1u);
-  EXPECT_EQ(snapshot->pods[0].resource_claims, (std::vector<std::string>{"gpu", "nic"}));
+  ASSERT_EQ(snapshot->pods[0].resource_claims.size(), 2u);
+  EXPECT_EQ(snapshot->pods[0].resource_claims[0].name, "gpu");
+  EXPECT_EQ(snapshot->pods[0].resource_claims[0].resource_claim_template_name, "two-gpus");
+  EXPECT_FALSE(snapshot->pods[0].resource_claims[0].resource_claim_name.has_value());
+  EXPECT_EQ(snapshot->pods[0].resource_claims[1].name, "nic");
 
   absl::StatusOr<Snapshot> bad = ParseSnapshot(PodWithSpec(R"("resourceClaims": [{"name": 3}])"));
   ASSERT_FALSE(bad.ok());

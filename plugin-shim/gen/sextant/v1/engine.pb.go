@@ -93,6 +93,9 @@ const (
 	ObjectRef_PRIORITY_CLASS        ObjectRef_Kind = 3
 	ObjectRef_POD_DISRUPTION_BUDGET ObjectRef_Kind = 4
 	ObjectRef_NAMESPACE             ObjectRef_Kind = 5
+	ObjectRef_DEVICE_CLASS          ObjectRef_Kind = 6
+	ObjectRef_RESOURCE_SLICE        ObjectRef_Kind = 7
+	ObjectRef_RESOURCE_CLAIM        ObjectRef_Kind = 8
 )
 
 // Enum value maps for ObjectRef_Kind.
@@ -104,6 +107,9 @@ var (
 		3: "PRIORITY_CLASS",
 		4: "POD_DISRUPTION_BUDGET",
 		5: "NAMESPACE",
+		6: "DEVICE_CLASS",
+		7: "RESOURCE_SLICE",
+		8: "RESOURCE_CLAIM",
 	}
 	ObjectRef_Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED":      0,
@@ -112,6 +118,9 @@ var (
 		"PRIORITY_CLASS":        3,
 		"POD_DISRUPTION_BUDGET": 4,
 		"NAMESPACE":             5,
+		"DEVICE_CLASS":          6,
+		"RESOURCE_SLICE":        7,
+		"RESOURCE_CLAIM":        8,
 	}
 )
 
@@ -139,7 +148,7 @@ func (x ObjectRef_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ObjectRef_Kind.Descriptor instead.
 func (ObjectRef_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{23, 0}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{47, 0}
 }
 
 type ResourceList struct {
@@ -1202,11 +1211,12 @@ type Pod struct {
 	ResizeStatus          string             `protobuf:"bytes,35,opt,name=resize_status,json=resizeStatus,proto3" json:"resize_status,omitempty"`
 	// status.conditions has DisruptionTarget=True, reason PreemptionByScheduler.
 	TerminatingByPreemption bool `protobuf:"varint,36,opt,name=terminating_by_preemption,json=terminatingByPreemption,proto3" json:"terminating_by_preemption,omitempty"`
-	// spec.resourceClaims[].name: the pod's dynamic resource (DRA) claims. The engine does not
-	// allocate claims yet and rejects such pods (docs/parity.md, difference 15).
-	ResourceClaims []string `protobuf:"bytes,37,rep,name=resource_claims,json=resourceClaims,proto3" json:"resource_claims,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// spec.resourceClaims: the pod's dynamic resource (DRA) claims.
+	ResourceClaims []*PodResourceClaim `protobuf:"bytes,38,rep,name=resource_claims,json=resourceClaims,proto3" json:"resource_claims,omitempty"`
+	// status.resourceClaimStatuses: the claims generated from templates for this pod.
+	ResourceClaimStatuses []*PodResourceClaimStatus `protobuf:"bytes,39,rep,name=resource_claim_statuses,json=resourceClaimStatuses,proto3" json:"resource_claim_statuses,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Pod) Reset() {
@@ -1421,11 +1431,131 @@ func (x *Pod) GetTerminatingByPreemption() bool {
 	return false
 }
 
-func (x *Pod) GetResourceClaims() []string {
+func (x *Pod) GetResourceClaims() []*PodResourceClaim {
 	if x != nil {
 		return x.ResourceClaims
 	}
 	return nil
+}
+
+func (x *Pod) GetResourceClaimStatuses() []*PodResourceClaimStatus {
+	if x != nil {
+		return x.ResourceClaimStatuses
+	}
+	return nil
+}
+
+// spec.resourceClaims[]: exactly one source is set in a valid pod.
+type PodResourceClaim struct {
+	state                     protoimpl.MessageState `protogen:"open.v1"`
+	Name                      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ResourceClaimName         *string                `protobuf:"bytes,2,opt,name=resource_claim_name,json=resourceClaimName,proto3,oneof" json:"resource_claim_name,omitempty"`
+	ResourceClaimTemplateName *string                `protobuf:"bytes,3,opt,name=resource_claim_template_name,json=resourceClaimTemplateName,proto3,oneof" json:"resource_claim_template_name,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
+}
+
+func (x *PodResourceClaim) Reset() {
+	*x = PodResourceClaim{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodResourceClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodResourceClaim) ProtoMessage() {}
+
+func (x *PodResourceClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodResourceClaim.ProtoReflect.Descriptor instead.
+func (*PodResourceClaim) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PodResourceClaim) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PodResourceClaim) GetResourceClaimName() string {
+	if x != nil && x.ResourceClaimName != nil {
+		return *x.ResourceClaimName
+	}
+	return ""
+}
+
+func (x *PodResourceClaim) GetResourceClaimTemplateName() string {
+	if x != nil && x.ResourceClaimTemplateName != nil {
+		return *x.ResourceClaimTemplateName
+	}
+	return ""
+}
+
+type PodResourceClaimStatus struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ResourceClaimName *string                `protobuf:"bytes,2,opt,name=resource_claim_name,json=resourceClaimName,proto3,oneof" json:"resource_claim_name,omitempty"` // absent: no claim was needed
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PodResourceClaimStatus) Reset() {
+	*x = PodResourceClaimStatus{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodResourceClaimStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodResourceClaimStatus) ProtoMessage() {}
+
+func (x *PodResourceClaimStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodResourceClaimStatus.ProtoReflect.Descriptor instead.
+func (*PodResourceClaimStatus) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PodResourceClaimStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PodResourceClaimStatus) GetResourceClaimName() string {
+	if x != nil && x.ResourceClaimName != nil {
+		return *x.ResourceClaimName
+	}
+	return ""
 }
 
 type Node struct {
@@ -1443,7 +1573,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[18]
+	mi := &file_sextant_v1_engine_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1585,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[18]
+	mi := &file_sextant_v1_engine_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1598,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{18}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Node) GetName() string {
@@ -1531,7 +1661,7 @@ type Namespace struct {
 
 func (x *Namespace) Reset() {
 	*x = Namespace{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	mi := &file_sextant_v1_engine_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1673,7 @@ func (x *Namespace) String() string {
 func (*Namespace) ProtoMessage() {}
 
 func (x *Namespace) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[19]
+	mi := &file_sextant_v1_engine_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1686,7 @@ func (x *Namespace) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Namespace.ProtoReflect.Descriptor instead.
 func (*Namespace) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{19}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Namespace) GetName() string {
@@ -1585,7 +1715,7 @@ type PriorityClass struct {
 
 func (x *PriorityClass) Reset() {
 	*x = PriorityClass{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[20]
+	mi := &file_sextant_v1_engine_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +1727,7 @@ func (x *PriorityClass) String() string {
 func (*PriorityClass) ProtoMessage() {}
 
 func (x *PriorityClass) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[20]
+	mi := &file_sextant_v1_engine_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1740,7 @@ func (x *PriorityClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriorityClass.ProtoReflect.Descriptor instead.
 func (*PriorityClass) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{20}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PriorityClass) GetName() string {
@@ -1651,7 +1781,7 @@ type IntOrPercent struct {
 
 func (x *IntOrPercent) Reset() {
 	*x = IntOrPercent{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[21]
+	mi := &file_sextant_v1_engine_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +1793,7 @@ func (x *IntOrPercent) String() string {
 func (*IntOrPercent) ProtoMessage() {}
 
 func (x *IntOrPercent) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[21]
+	mi := &file_sextant_v1_engine_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +1806,7 @@ func (x *IntOrPercent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntOrPercent.ProtoReflect.Descriptor instead.
 func (*IntOrPercent) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{21}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *IntOrPercent) GetValue() int32 {
@@ -1707,7 +1837,7 @@ type PodDisruptionBudget struct {
 
 func (x *PodDisruptionBudget) Reset() {
 	*x = PodDisruptionBudget{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[22]
+	mi := &file_sextant_v1_engine_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1719,7 +1849,7 @@ func (x *PodDisruptionBudget) String() string {
 func (*PodDisruptionBudget) ProtoMessage() {}
 
 func (x *PodDisruptionBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[22]
+	mi := &file_sextant_v1_engine_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1732,7 +1862,7 @@ func (x *PodDisruptionBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodDisruptionBudget.ProtoReflect.Descriptor instead.
 func (*PodDisruptionBudget) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{22}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PodDisruptionBudget) GetNamespace() string {
@@ -1777,10 +1907,1659 @@ func (x *PodDisruptionBudget) GetDisruptionsAllowed() int32 {
 	return 0
 }
 
+type DeviceAttribute struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Value:
+	//
+	//	*DeviceAttribute_Int
+	//	*DeviceAttribute_Bool
+	//	*DeviceAttribute_String_
+	//	*DeviceAttribute_Version
+	Value         isDeviceAttribute_Value `protobuf_oneof:"value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceAttribute) Reset() {
+	*x = DeviceAttribute{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceAttribute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceAttribute) ProtoMessage() {}
+
+func (x *DeviceAttribute) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceAttribute.ProtoReflect.Descriptor instead.
+func (*DeviceAttribute) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DeviceAttribute) GetValue() isDeviceAttribute_Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *DeviceAttribute) GetInt() int64 {
+	if x != nil {
+		if x, ok := x.Value.(*DeviceAttribute_Int); ok {
+			return x.Int
+		}
+	}
+	return 0
+}
+
+func (x *DeviceAttribute) GetBool() bool {
+	if x != nil {
+		if x, ok := x.Value.(*DeviceAttribute_Bool); ok {
+			return x.Bool
+		}
+	}
+	return false
+}
+
+func (x *DeviceAttribute) GetString_() string {
+	if x != nil {
+		if x, ok := x.Value.(*DeviceAttribute_String_); ok {
+			return x.String_
+		}
+	}
+	return ""
+}
+
+func (x *DeviceAttribute) GetVersion() string {
+	if x != nil {
+		if x, ok := x.Value.(*DeviceAttribute_Version); ok {
+			return x.Version
+		}
+	}
+	return ""
+}
+
+type isDeviceAttribute_Value interface {
+	isDeviceAttribute_Value()
+}
+
+type DeviceAttribute_Int struct {
+	Int int64 `protobuf:"varint,1,opt,name=int,proto3,oneof"`
+}
+
+type DeviceAttribute_Bool struct {
+	Bool bool `protobuf:"varint,2,opt,name=bool,proto3,oneof"`
+}
+
+type DeviceAttribute_String_ struct {
+	String_ string `protobuf:"bytes,3,opt,name=string,proto3,oneof"`
+}
+
+type DeviceAttribute_Version struct {
+	Version string `protobuf:"bytes,4,opt,name=version,proto3,oneof"`
+}
+
+func (*DeviceAttribute_Int) isDeviceAttribute_Value() {}
+
+func (*DeviceAttribute_Bool) isDeviceAttribute_Value() {}
+
+func (*DeviceAttribute_String_) isDeviceAttribute_Value() {}
+
+func (*DeviceAttribute_Version) isDeviceAttribute_Value() {}
+
+type CapacityRequestPolicyRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Min           *string                `protobuf:"bytes,1,opt,name=min,proto3,oneof" json:"min,omitempty"`
+	Max           *string                `protobuf:"bytes,2,opt,name=max,proto3,oneof" json:"max,omitempty"`
+	Step          *string                `protobuf:"bytes,3,opt,name=step,proto3,oneof" json:"step,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CapacityRequestPolicyRange) Reset() {
+	*x = CapacityRequestPolicyRange{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CapacityRequestPolicyRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CapacityRequestPolicyRange) ProtoMessage() {}
+
+func (x *CapacityRequestPolicyRange) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CapacityRequestPolicyRange.ProtoReflect.Descriptor instead.
+func (*CapacityRequestPolicyRange) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CapacityRequestPolicyRange) GetMin() string {
+	if x != nil && x.Min != nil {
+		return *x.Min
+	}
+	return ""
+}
+
+func (x *CapacityRequestPolicyRange) GetMax() string {
+	if x != nil && x.Max != nil {
+		return *x.Max
+	}
+	return ""
+}
+
+func (x *CapacityRequestPolicyRange) GetStep() string {
+	if x != nil && x.Step != nil {
+		return *x.Step
+	}
+	return ""
+}
+
+type CapacityRequestPolicy struct {
+	state         protoimpl.MessageState      `protogen:"open.v1"`
+	Default       *string                     `protobuf:"bytes,1,opt,name=default,proto3,oneof" json:"default,omitempty"`
+	ValidValues   []string                    `protobuf:"bytes,2,rep,name=valid_values,json=validValues,proto3" json:"valid_values,omitempty"`
+	ValidRange    *CapacityRequestPolicyRange `protobuf:"bytes,3,opt,name=valid_range,json=validRange,proto3" json:"valid_range,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CapacityRequestPolicy) Reset() {
+	*x = CapacityRequestPolicy{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CapacityRequestPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CapacityRequestPolicy) ProtoMessage() {}
+
+func (x *CapacityRequestPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CapacityRequestPolicy.ProtoReflect.Descriptor instead.
+func (*CapacityRequestPolicy) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CapacityRequestPolicy) GetDefault() string {
+	if x != nil && x.Default != nil {
+		return *x.Default
+	}
+	return ""
+}
+
+func (x *CapacityRequestPolicy) GetValidValues() []string {
+	if x != nil {
+		return x.ValidValues
+	}
+	return nil
+}
+
+func (x *CapacityRequestPolicy) GetValidRange() *CapacityRequestPolicyRange {
+	if x != nil {
+		return x.ValidRange
+	}
+	return nil
+}
+
+type DeviceCapacity struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"` // quantity, as written in the slice
+	RequestPolicy *CapacityRequestPolicy `protobuf:"bytes,2,opt,name=request_policy,json=requestPolicy,proto3" json:"request_policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceCapacity) Reset() {
+	*x = DeviceCapacity{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceCapacity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceCapacity) ProtoMessage() {}
+
+func (x *DeviceCapacity) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceCapacity.ProtoReflect.Descriptor instead.
+func (*DeviceCapacity) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *DeviceCapacity) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *DeviceCapacity) GetRequestPolicy() *CapacityRequestPolicy {
+	if x != nil {
+		return x.RequestPolicy
+	}
+	return nil
+}
+
+type DeviceTaint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Effect        string                 `protobuf:"bytes,3,opt,name=effect,proto3" json:"effect,omitempty"` // None, NoSchedule, NoExecute
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceTaint) Reset() {
+	*x = DeviceTaint{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceTaint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceTaint) ProtoMessage() {}
+
+func (x *DeviceTaint) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceTaint.ProtoReflect.Descriptor instead.
+func (*DeviceTaint) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DeviceTaint) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *DeviceTaint) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *DeviceTaint) GetEffect() string {
+	if x != nil {
+		return x.Effect
+	}
+	return ""
+}
+
+type DeviceToleration struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Key               string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Operator          string                 `protobuf:"bytes,2,opt,name=operator,proto3" json:"operator,omitempty"` // Equal (default), Exists
+	Value             string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Effect            string                 `protobuf:"bytes,4,opt,name=effect,proto3" json:"effect,omitempty"` // empty: every effect
+	TolerationSeconds *int64                 `protobuf:"varint,5,opt,name=toleration_seconds,json=tolerationSeconds,proto3,oneof" json:"toleration_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *DeviceToleration) Reset() {
+	*x = DeviceToleration{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceToleration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceToleration) ProtoMessage() {}
+
+func (x *DeviceToleration) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceToleration.ProtoReflect.Descriptor instead.
+func (*DeviceToleration) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *DeviceToleration) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *DeviceToleration) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *DeviceToleration) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *DeviceToleration) GetEffect() string {
+	if x != nil {
+		return x.Effect
+	}
+	return ""
+}
+
+func (x *DeviceToleration) GetTolerationSeconds() int64 {
+	if x != nil && x.TolerationSeconds != nil {
+		return *x.TolerationSeconds
+	}
+	return 0
+}
+
+type DeviceCounterConsumption struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CounterSet    string                 `protobuf:"bytes,1,opt,name=counter_set,json=counterSet,proto3" json:"counter_set,omitempty"`
+	Counters      map[string]string      `protobuf:"bytes,2,rep,name=counters,proto3" json:"counters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // counter name -> quantity
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceCounterConsumption) Reset() {
+	*x = DeviceCounterConsumption{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceCounterConsumption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceCounterConsumption) ProtoMessage() {}
+
+func (x *DeviceCounterConsumption) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceCounterConsumption.ProtoReflect.Descriptor instead.
+func (*DeviceCounterConsumption) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *DeviceCounterConsumption) GetCounterSet() string {
+	if x != nil {
+		return x.CounterSet
+	}
+	return ""
+}
+
+func (x *DeviceCounterConsumption) GetCounters() map[string]string {
+	if x != nil {
+		return x.Counters
+	}
+	return nil
+}
+
+type Device struct {
+	state                    protoimpl.MessageState      `protogen:"open.v1"`
+	Name                     string                      `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Attributes               map[string]*DeviceAttribute `protobuf:"bytes,2,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Capacity                 map[string]*DeviceCapacity  `protobuf:"bytes,3,rep,name=capacity,proto3" json:"capacity,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ConsumesCounters         []*DeviceCounterConsumption `protobuf:"bytes,4,rep,name=consumes_counters,json=consumesCounters,proto3" json:"consumes_counters,omitempty"`
+	NodeName                 *string                     `protobuf:"bytes,5,opt,name=node_name,json=nodeName,proto3,oneof" json:"node_name,omitempty"`
+	NodeSelector             *NodeSelector               `protobuf:"bytes,6,opt,name=node_selector,json=nodeSelector,proto3" json:"node_selector,omitempty"`
+	AllNodes                 *bool                       `protobuf:"varint,7,opt,name=all_nodes,json=allNodes,proto3,oneof" json:"all_nodes,omitempty"`
+	Taints                   []*DeviceTaint              `protobuf:"bytes,8,rep,name=taints,proto3" json:"taints,omitempty"`
+	BindsToNode              *bool                       `protobuf:"varint,9,opt,name=binds_to_node,json=bindsToNode,proto3,oneof" json:"binds_to_node,omitempty"`
+	BindingConditions        []string                    `protobuf:"bytes,10,rep,name=binding_conditions,json=bindingConditions,proto3" json:"binding_conditions,omitempty"`
+	BindingFailureConditions []string                    `protobuf:"bytes,11,rep,name=binding_failure_conditions,json=bindingFailureConditions,proto3" json:"binding_failure_conditions,omitempty"`
+	AllowMultipleAllocations *bool                       `protobuf:"varint,12,opt,name=allow_multiple_allocations,json=allowMultipleAllocations,proto3,oneof" json:"allow_multiple_allocations,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *Device) Reset() {
+	*x = Device{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Device) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Device) ProtoMessage() {}
+
+func (x *Device) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Device.ProtoReflect.Descriptor instead.
+func (*Device) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Device) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Device) GetAttributes() map[string]*DeviceAttribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *Device) GetCapacity() map[string]*DeviceCapacity {
+	if x != nil {
+		return x.Capacity
+	}
+	return nil
+}
+
+func (x *Device) GetConsumesCounters() []*DeviceCounterConsumption {
+	if x != nil {
+		return x.ConsumesCounters
+	}
+	return nil
+}
+
+func (x *Device) GetNodeName() string {
+	if x != nil && x.NodeName != nil {
+		return *x.NodeName
+	}
+	return ""
+}
+
+func (x *Device) GetNodeSelector() *NodeSelector {
+	if x != nil {
+		return x.NodeSelector
+	}
+	return nil
+}
+
+func (x *Device) GetAllNodes() bool {
+	if x != nil && x.AllNodes != nil {
+		return *x.AllNodes
+	}
+	return false
+}
+
+func (x *Device) GetTaints() []*DeviceTaint {
+	if x != nil {
+		return x.Taints
+	}
+	return nil
+}
+
+func (x *Device) GetBindsToNode() bool {
+	if x != nil && x.BindsToNode != nil {
+		return *x.BindsToNode
+	}
+	return false
+}
+
+func (x *Device) GetBindingConditions() []string {
+	if x != nil {
+		return x.BindingConditions
+	}
+	return nil
+}
+
+func (x *Device) GetBindingFailureConditions() []string {
+	if x != nil {
+		return x.BindingFailureConditions
+	}
+	return nil
+}
+
+func (x *Device) GetAllowMultipleAllocations() bool {
+	if x != nil && x.AllowMultipleAllocations != nil {
+		return *x.AllowMultipleAllocations
+	}
+	return false
+}
+
+type CounterSet struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Counters      map[string]string      `protobuf:"bytes,2,rep,name=counters,proto3" json:"counters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // counter name -> quantity
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CounterSet) Reset() {
+	*x = CounterSet{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CounterSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CounterSet) ProtoMessage() {}
+
+func (x *CounterSet) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CounterSet.ProtoReflect.Descriptor instead.
+func (*CounterSet) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CounterSet) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CounterSet) GetCounters() map[string]string {
+	if x != nil {
+		return x.Counters
+	}
+	return nil
+}
+
+type ResourceSlice struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	Name                   string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Driver                 string                 `protobuf:"bytes,2,opt,name=driver,proto3" json:"driver,omitempty"`
+	PoolName               string                 `protobuf:"bytes,3,opt,name=pool_name,json=poolName,proto3" json:"pool_name,omitempty"`
+	PoolGeneration         int64                  `protobuf:"varint,4,opt,name=pool_generation,json=poolGeneration,proto3" json:"pool_generation,omitempty"`
+	PoolResourceSliceCount int64                  `protobuf:"varint,5,opt,name=pool_resource_slice_count,json=poolResourceSliceCount,proto3" json:"pool_resource_slice_count,omitempty"`
+	NodeName               *string                `protobuf:"bytes,6,opt,name=node_name,json=nodeName,proto3,oneof" json:"node_name,omitempty"`
+	NodeSelector           *NodeSelector          `protobuf:"bytes,7,opt,name=node_selector,json=nodeSelector,proto3" json:"node_selector,omitempty"`
+	AllNodes               *bool                  `protobuf:"varint,8,opt,name=all_nodes,json=allNodes,proto3,oneof" json:"all_nodes,omitempty"`
+	PerDeviceNodeSelection *bool                  `protobuf:"varint,9,opt,name=per_device_node_selection,json=perDeviceNodeSelection,proto3,oneof" json:"per_device_node_selection,omitempty"`
+	Devices                []*Device              `protobuf:"bytes,10,rep,name=devices,proto3" json:"devices,omitempty"`
+	SharedCounters         []*CounterSet          `protobuf:"bytes,11,rep,name=shared_counters,json=sharedCounters,proto3" json:"shared_counters,omitempty"`
+	// The slice uses a field of an alpha DRA feature that is off (compatibility groups, partition
+	// types, node-operation skipping): the allocator ignores it, as upstream does.
+	UsesDisabledFeature bool `protobuf:"varint,12,opt,name=uses_disabled_feature,json=usesDisabledFeature,proto3" json:"uses_disabled_feature,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ResourceSlice) Reset() {
+	*x = ResourceSlice{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceSlice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceSlice) ProtoMessage() {}
+
+func (x *ResourceSlice) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceSlice.ProtoReflect.Descriptor instead.
+func (*ResourceSlice) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ResourceSlice) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceSlice) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *ResourceSlice) GetPoolName() string {
+	if x != nil {
+		return x.PoolName
+	}
+	return ""
+}
+
+func (x *ResourceSlice) GetPoolGeneration() int64 {
+	if x != nil {
+		return x.PoolGeneration
+	}
+	return 0
+}
+
+func (x *ResourceSlice) GetPoolResourceSliceCount() int64 {
+	if x != nil {
+		return x.PoolResourceSliceCount
+	}
+	return 0
+}
+
+func (x *ResourceSlice) GetNodeName() string {
+	if x != nil && x.NodeName != nil {
+		return *x.NodeName
+	}
+	return ""
+}
+
+func (x *ResourceSlice) GetNodeSelector() *NodeSelector {
+	if x != nil {
+		return x.NodeSelector
+	}
+	return nil
+}
+
+func (x *ResourceSlice) GetAllNodes() bool {
+	if x != nil && x.AllNodes != nil {
+		return *x.AllNodes
+	}
+	return false
+}
+
+func (x *ResourceSlice) GetPerDeviceNodeSelection() bool {
+	if x != nil && x.PerDeviceNodeSelection != nil {
+		return *x.PerDeviceNodeSelection
+	}
+	return false
+}
+
+func (x *ResourceSlice) GetDevices() []*Device {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *ResourceSlice) GetSharedCounters() []*CounterSet {
+	if x != nil {
+		return x.SharedCounters
+	}
+	return nil
+}
+
+func (x *ResourceSlice) GetUsesDisabledFeature() bool {
+	if x != nil {
+		return x.UsesDisabledFeature
+	}
+	return false
+}
+
+type DeviceSelector struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Cel           *string                `protobuf:"bytes,1,opt,name=cel,proto3,oneof" json:"cel,omitempty"` // absent: a selector type the engine does not know
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceSelector) Reset() {
+	*x = DeviceSelector{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceSelector) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceSelector) ProtoMessage() {}
+
+func (x *DeviceSelector) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceSelector.ProtoReflect.Descriptor instead.
+func (*DeviceSelector) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *DeviceSelector) GetCel() string {
+	if x != nil && x.Cel != nil {
+		return *x.Cel
+	}
+	return ""
+}
+
+type DeviceClass struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Name                 string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Selectors            []*DeviceSelector      `protobuf:"bytes,2,rep,name=selectors,proto3" json:"selectors,omitempty"`
+	ExtendedResourceName *string                `protobuf:"bytes,3,opt,name=extended_resource_name,json=extendedResourceName,proto3,oneof" json:"extended_resource_name,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *DeviceClass) Reset() {
+	*x = DeviceClass{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceClass) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceClass) ProtoMessage() {}
+
+func (x *DeviceClass) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceClass.ProtoReflect.Descriptor instead.
+func (*DeviceClass) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *DeviceClass) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeviceClass) GetSelectors() []*DeviceSelector {
+	if x != nil {
+		return x.Selectors
+	}
+	return nil
+}
+
+func (x *DeviceClass) GetExtendedResourceName() string {
+	if x != nil && x.ExtendedResourceName != nil {
+		return *x.ExtendedResourceName
+	}
+	return ""
+}
+
+type CapacityRequirements struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Requests      map[string]string      `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // capacity name -> quantity
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CapacityRequirements) Reset() {
+	*x = CapacityRequirements{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CapacityRequirements) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CapacityRequirements) ProtoMessage() {}
+
+func (x *CapacityRequirements) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CapacityRequirements.ProtoReflect.Descriptor instead.
+func (*CapacityRequirements) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CapacityRequirements) GetRequests() map[string]string {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+type DeviceRequestSpec struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	DeviceClassName      string                 `protobuf:"bytes,1,opt,name=device_class_name,json=deviceClassName,proto3" json:"device_class_name,omitempty"`
+	Selectors            []*DeviceSelector      `protobuf:"bytes,2,rep,name=selectors,proto3" json:"selectors,omitempty"`
+	AllocationMode       string                 `protobuf:"bytes,3,opt,name=allocation_mode,json=allocationMode,proto3" json:"allocation_mode,omitempty"` // ExactCount (default), All
+	Count                int64                  `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`                                        // ExactCount; 0 means the API default, 1
+	AdminAccess          *bool                  `protobuf:"varint,5,opt,name=admin_access,json=adminAccess,proto3,oneof" json:"admin_access,omitempty"`
+	Tolerations          []*DeviceToleration    `protobuf:"bytes,6,rep,name=tolerations,proto3" json:"tolerations,omitempty"`
+	Capacity             *CapacityRequirements  `protobuf:"bytes,7,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	HasDerivedAttributes bool                   `protobuf:"varint,8,opt,name=has_derived_attributes,json=hasDerivedAttributes,proto3" json:"has_derived_attributes,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *DeviceRequestSpec) Reset() {
+	*x = DeviceRequestSpec{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceRequestSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceRequestSpec) ProtoMessage() {}
+
+func (x *DeviceRequestSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceRequestSpec.ProtoReflect.Descriptor instead.
+func (*DeviceRequestSpec) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *DeviceRequestSpec) GetDeviceClassName() string {
+	if x != nil {
+		return x.DeviceClassName
+	}
+	return ""
+}
+
+func (x *DeviceRequestSpec) GetSelectors() []*DeviceSelector {
+	if x != nil {
+		return x.Selectors
+	}
+	return nil
+}
+
+func (x *DeviceRequestSpec) GetAllocationMode() string {
+	if x != nil {
+		return x.AllocationMode
+	}
+	return ""
+}
+
+func (x *DeviceRequestSpec) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *DeviceRequestSpec) GetAdminAccess() bool {
+	if x != nil && x.AdminAccess != nil {
+		return *x.AdminAccess
+	}
+	return false
+}
+
+func (x *DeviceRequestSpec) GetTolerations() []*DeviceToleration {
+	if x != nil {
+		return x.Tolerations
+	}
+	return nil
+}
+
+func (x *DeviceRequestSpec) GetCapacity() *CapacityRequirements {
+	if x != nil {
+		return x.Capacity
+	}
+	return nil
+}
+
+func (x *DeviceRequestSpec) GetHasDerivedAttributes() bool {
+	if x != nil {
+		return x.HasDerivedAttributes
+	}
+	return false
+}
+
+type DeviceSubRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Spec          *DeviceRequestSpec     `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceSubRequest) Reset() {
+	*x = DeviceSubRequest{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceSubRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceSubRequest) ProtoMessage() {}
+
+func (x *DeviceSubRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceSubRequest.ProtoReflect.Descriptor instead.
+func (*DeviceSubRequest) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *DeviceSubRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeviceSubRequest) GetSpec() *DeviceRequestSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+type DeviceRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Name           string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Exactly        *DeviceRequestSpec     `protobuf:"bytes,2,opt,name=exactly,proto3" json:"exactly,omitempty"`
+	FirstAvailable []*DeviceSubRequest    `protobuf:"bytes,3,rep,name=first_available,json=firstAvailable,proto3" json:"first_available,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DeviceRequest) Reset() {
+	*x = DeviceRequest{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceRequest) ProtoMessage() {}
+
+func (x *DeviceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceRequest.ProtoReflect.Descriptor instead.
+func (*DeviceRequest) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *DeviceRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeviceRequest) GetExactly() *DeviceRequestSpec {
+	if x != nil {
+		return x.Exactly
+	}
+	return nil
+}
+
+func (x *DeviceRequest) GetFirstAvailable() []*DeviceSubRequest {
+	if x != nil {
+		return x.FirstAvailable
+	}
+	return nil
+}
+
+type DeviceConstraint struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Requests          []string               `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	MatchAttribute    *string                `protobuf:"bytes,2,opt,name=match_attribute,json=matchAttribute,proto3,oneof" json:"match_attribute,omitempty"`
+	DistinctAttribute *string                `protobuf:"bytes,3,opt,name=distinct_attribute,json=distinctAttribute,proto3,oneof" json:"distinct_attribute,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *DeviceConstraint) Reset() {
+	*x = DeviceConstraint{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceConstraint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceConstraint) ProtoMessage() {}
+
+func (x *DeviceConstraint) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceConstraint.ProtoReflect.Descriptor instead.
+func (*DeviceConstraint) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *DeviceConstraint) GetRequests() []string {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+func (x *DeviceConstraint) GetMatchAttribute() string {
+	if x != nil && x.MatchAttribute != nil {
+		return *x.MatchAttribute
+	}
+	return ""
+}
+
+func (x *DeviceConstraint) GetDistinctAttribute() string {
+	if x != nil && x.DistinctAttribute != nil {
+		return *x.DistinctAttribute
+	}
+	return ""
+}
+
+type DeviceRequestAllocationResult struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	Request                  string                 `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	Driver                   string                 `protobuf:"bytes,2,opt,name=driver,proto3" json:"driver,omitempty"`
+	Pool                     string                 `protobuf:"bytes,3,opt,name=pool,proto3" json:"pool,omitempty"`
+	Device                   string                 `protobuf:"bytes,4,opt,name=device,proto3" json:"device,omitempty"`
+	AdminAccess              *bool                  `protobuf:"varint,5,opt,name=admin_access,json=adminAccess,proto3,oneof" json:"admin_access,omitempty"`
+	Tolerations              []*DeviceToleration    `protobuf:"bytes,6,rep,name=tolerations,proto3" json:"tolerations,omitempty"`
+	BindingConditions        []string               `protobuf:"bytes,7,rep,name=binding_conditions,json=bindingConditions,proto3" json:"binding_conditions,omitempty"`
+	BindingFailureConditions []string               `protobuf:"bytes,8,rep,name=binding_failure_conditions,json=bindingFailureConditions,proto3" json:"binding_failure_conditions,omitempty"`
+	ShareId                  *string                `protobuf:"bytes,9,opt,name=share_id,json=shareId,proto3,oneof" json:"share_id,omitempty"`
+	ConsumedCapacity         map[string]string      `protobuf:"bytes,10,rep,name=consumed_capacity,json=consumedCapacity,proto3" json:"consumed_capacity,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // capacity name -> quantity
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *DeviceRequestAllocationResult) Reset() {
+	*x = DeviceRequestAllocationResult{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceRequestAllocationResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceRequestAllocationResult) ProtoMessage() {}
+
+func (x *DeviceRequestAllocationResult) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceRequestAllocationResult.ProtoReflect.Descriptor instead.
+func (*DeviceRequestAllocationResult) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *DeviceRequestAllocationResult) GetRequest() string {
+	if x != nil {
+		return x.Request
+	}
+	return ""
+}
+
+func (x *DeviceRequestAllocationResult) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *DeviceRequestAllocationResult) GetPool() string {
+	if x != nil {
+		return x.Pool
+	}
+	return ""
+}
+
+func (x *DeviceRequestAllocationResult) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *DeviceRequestAllocationResult) GetAdminAccess() bool {
+	if x != nil && x.AdminAccess != nil {
+		return *x.AdminAccess
+	}
+	return false
+}
+
+func (x *DeviceRequestAllocationResult) GetTolerations() []*DeviceToleration {
+	if x != nil {
+		return x.Tolerations
+	}
+	return nil
+}
+
+func (x *DeviceRequestAllocationResult) GetBindingConditions() []string {
+	if x != nil {
+		return x.BindingConditions
+	}
+	return nil
+}
+
+func (x *DeviceRequestAllocationResult) GetBindingFailureConditions() []string {
+	if x != nil {
+		return x.BindingFailureConditions
+	}
+	return nil
+}
+
+func (x *DeviceRequestAllocationResult) GetShareId() string {
+	if x != nil && x.ShareId != nil {
+		return *x.ShareId
+	}
+	return ""
+}
+
+func (x *DeviceRequestAllocationResult) GetConsumedCapacity() map[string]string {
+	if x != nil {
+		return x.ConsumedCapacity
+	}
+	return nil
+}
+
+type AllocationResult struct {
+	state               protoimpl.MessageState           `protogen:"open.v1"`
+	Devices             []*DeviceRequestAllocationResult `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	NodeSelector        *NodeSelector                    `protobuf:"bytes,2,opt,name=node_selector,json=nodeSelector,proto3" json:"node_selector,omitempty"` // absent: reachable from every node
+	AllocationUnixNanos *int64                           `protobuf:"varint,3,opt,name=allocation_unix_nanos,json=allocationUnixNanos,proto3,oneof" json:"allocation_unix_nanos,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *AllocationResult) Reset() {
+	*x = AllocationResult{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllocationResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllocationResult) ProtoMessage() {}
+
+func (x *AllocationResult) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllocationResult.ProtoReflect.Descriptor instead.
+func (*AllocationResult) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *AllocationResult) GetDevices() []*DeviceRequestAllocationResult {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *AllocationResult) GetNodeSelector() *NodeSelector {
+	if x != nil {
+		return x.NodeSelector
+	}
+	return nil
+}
+
+func (x *AllocationResult) GetAllocationUnixNanos() int64 {
+	if x != nil && x.AllocationUnixNanos != nil {
+		return *x.AllocationUnixNanos
+	}
+	return 0
+}
+
+type ResourceClaimConsumerReference struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiGroup      string                 `protobuf:"bytes,1,opt,name=api_group,json=apiGroup,proto3" json:"api_group,omitempty"`
+	Resource      string                 `protobuf:"bytes,2,opt,name=resource,proto3" json:"resource,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Uid           string                 `protobuf:"bytes,4,opt,name=uid,proto3" json:"uid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceClaimConsumerReference) Reset() {
+	*x = ResourceClaimConsumerReference{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceClaimConsumerReference) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceClaimConsumerReference) ProtoMessage() {}
+
+func (x *ResourceClaimConsumerReference) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceClaimConsumerReference.ProtoReflect.Descriptor instead.
+func (*ResourceClaimConsumerReference) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ResourceClaimConsumerReference) GetApiGroup() string {
+	if x != nil {
+		return x.ApiGroup
+	}
+	return ""
+}
+
+func (x *ResourceClaimConsumerReference) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ResourceClaimConsumerReference) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceClaimConsumerReference) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+type AllocatedDeviceStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Driver        string                 `protobuf:"bytes,1,opt,name=driver,proto3" json:"driver,omitempty"`
+	Pool          string                 `protobuf:"bytes,2,opt,name=pool,proto3" json:"pool,omitempty"`
+	Device        string                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
+	ShareId       *string                `protobuf:"bytes,4,opt,name=share_id,json=shareId,proto3,oneof" json:"share_id,omitempty"`
+	Conditions    map[string]bool        `protobuf:"bytes,5,rep,name=conditions,proto3" json:"conditions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"` // condition type -> status is True
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllocatedDeviceStatus) Reset() {
+	*x = AllocatedDeviceStatus{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllocatedDeviceStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllocatedDeviceStatus) ProtoMessage() {}
+
+func (x *AllocatedDeviceStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllocatedDeviceStatus.ProtoReflect.Descriptor instead.
+func (*AllocatedDeviceStatus) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *AllocatedDeviceStatus) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *AllocatedDeviceStatus) GetPool() string {
+	if x != nil {
+		return x.Pool
+	}
+	return ""
+}
+
+func (x *AllocatedDeviceStatus) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *AllocatedDeviceStatus) GetShareId() string {
+	if x != nil && x.ShareId != nil {
+		return *x.ShareId
+	}
+	return ""
+}
+
+func (x *AllocatedDeviceStatus) GetConditions() map[string]bool {
+	if x != nil {
+		return x.Conditions
+	}
+	return nil
+}
+
+type ResourceClaim struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Namespace         string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name              string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Uid               string                 `protobuf:"bytes,3,opt,name=uid,proto3" json:"uid,omitempty"`
+	DeletionUnixNanos *int64                 `protobuf:"varint,4,opt,name=deletion_unix_nanos,json=deletionUnixNanos,proto3,oneof" json:"deletion_unix_nanos,omitempty"`
+	// The UID of the controlling owner reference when it is a Pod (claims made from templates).
+	ControllerPodUid string                            `protobuf:"bytes,5,opt,name=controller_pod_uid,json=controllerPodUid,proto3" json:"controller_pod_uid,omitempty"`
+	Requests         []*DeviceRequest                  `protobuf:"bytes,6,rep,name=requests,proto3" json:"requests,omitempty"`
+	Constraints      []*DeviceConstraint               `protobuf:"bytes,7,rep,name=constraints,proto3" json:"constraints,omitempty"`
+	Allocation       *AllocationResult                 `protobuf:"bytes,8,opt,name=allocation,proto3" json:"allocation,omitempty"` // status.allocation; absent: not allocated
+	ReservedFor      []*ResourceClaimConsumerReference `protobuf:"bytes,9,rep,name=reserved_for,json=reservedFor,proto3" json:"reserved_for,omitempty"`
+	DeviceStatuses   []*AllocatedDeviceStatus          `protobuf:"bytes,10,rep,name=device_statuses,json=deviceStatuses,proto3" json:"device_statuses,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ResourceClaim) Reset() {
+	*x = ResourceClaim{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceClaim) ProtoMessage() {}
+
+func (x *ResourceClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceClaim.ProtoReflect.Descriptor instead.
+func (*ResourceClaim) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ResourceClaim) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ResourceClaim) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceClaim) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+func (x *ResourceClaim) GetDeletionUnixNanos() int64 {
+	if x != nil && x.DeletionUnixNanos != nil {
+		return *x.DeletionUnixNanos
+	}
+	return 0
+}
+
+func (x *ResourceClaim) GetControllerPodUid() string {
+	if x != nil {
+		return x.ControllerPodUid
+	}
+	return ""
+}
+
+func (x *ResourceClaim) GetRequests() []*DeviceRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+func (x *ResourceClaim) GetConstraints() []*DeviceConstraint {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
+}
+
+func (x *ResourceClaim) GetAllocation() *AllocationResult {
+	if x != nil {
+		return x.Allocation
+	}
+	return nil
+}
+
+func (x *ResourceClaim) GetReservedFor() []*ResourceClaimConsumerReference {
+	if x != nil {
+		return x.ReservedFor
+	}
+	return nil
+}
+
+func (x *ResourceClaim) GetDeviceStatuses() []*AllocatedDeviceStatus {
+	if x != nil {
+		return x.DeviceStatuses
+	}
+	return nil
+}
+
 type ObjectRef struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          ObjectRef_Kind         `protobuf:"varint,1,opt,name=kind,proto3,enum=sextant.v1.ObjectRef_Kind" json:"kind,omitempty"`
-	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"` // pods and PDBs
+	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"` // pods, PDBs and resource claims
 	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1788,7 +3567,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[23]
+	mi := &file_sextant_v1_engine_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1800,7 +3579,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[23]
+	mi := &file_sextant_v1_engine_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1813,7 +3592,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{23}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ObjectRef) GetKind() ObjectRef_Kind {
@@ -1847,6 +3626,9 @@ type Change struct {
 	//	*Change_UpsertPodDisruptionBudget
 	//	*Change_Delete
 	//	*Change_UpsertNamespace
+	//	*Change_UpsertDeviceClass
+	//	*Change_UpsertResourceSlice
+	//	*Change_UpsertResourceClaim
 	Change        isChange_Change `protobuf_oneof:"change"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1854,7 +3636,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[24]
+	mi := &file_sextant_v1_engine_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +3648,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[24]
+	mi := &file_sextant_v1_engine_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +3661,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{24}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Change) GetChange() isChange_Change {
@@ -1943,6 +3725,33 @@ func (x *Change) GetUpsertNamespace() *Namespace {
 	return nil
 }
 
+func (x *Change) GetUpsertDeviceClass() *DeviceClass {
+	if x != nil {
+		if x, ok := x.Change.(*Change_UpsertDeviceClass); ok {
+			return x.UpsertDeviceClass
+		}
+	}
+	return nil
+}
+
+func (x *Change) GetUpsertResourceSlice() *ResourceSlice {
+	if x != nil {
+		if x, ok := x.Change.(*Change_UpsertResourceSlice); ok {
+			return x.UpsertResourceSlice
+		}
+	}
+	return nil
+}
+
+func (x *Change) GetUpsertResourceClaim() *ResourceClaim {
+	if x != nil {
+		if x, ok := x.Change.(*Change_UpsertResourceClaim); ok {
+			return x.UpsertResourceClaim
+		}
+	}
+	return nil
+}
+
 type isChange_Change interface {
 	isChange_Change()
 }
@@ -1971,6 +3780,18 @@ type Change_UpsertNamespace struct {
 	UpsertNamespace *Namespace `protobuf:"bytes,6,opt,name=upsert_namespace,json=upsertNamespace,proto3,oneof"`
 }
 
+type Change_UpsertDeviceClass struct {
+	UpsertDeviceClass *DeviceClass `protobuf:"bytes,7,opt,name=upsert_device_class,json=upsertDeviceClass,proto3,oneof"`
+}
+
+type Change_UpsertResourceSlice struct {
+	UpsertResourceSlice *ResourceSlice `protobuf:"bytes,8,opt,name=upsert_resource_slice,json=upsertResourceSlice,proto3,oneof"`
+}
+
+type Change_UpsertResourceClaim struct {
+	UpsertResourceClaim *ResourceClaim `protobuf:"bytes,9,opt,name=upsert_resource_claim,json=upsertResourceClaim,proto3,oneof"`
+}
+
 func (*Change_UpsertNode) isChange_Change() {}
 
 func (*Change_UpsertPod) isChange_Change() {}
@@ -1983,6 +3804,12 @@ func (*Change_Delete) isChange_Change() {}
 
 func (*Change_UpsertNamespace) isChange_Change() {}
 
+func (*Change_UpsertDeviceClass) isChange_Change() {}
+
+func (*Change_UpsertResourceSlice) isChange_Change() {}
+
+func (*Change_UpsertResourceClaim) isChange_Change() {}
+
 // NodeResourcesFit's scoring strategy, from the shim's plugin args (KubeSchedulerConfiguration).
 type ResourceSpec struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1994,7 +3821,7 @@ type ResourceSpec struct {
 
 func (x *ResourceSpec) Reset() {
 	*x = ResourceSpec{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[25]
+	mi := &file_sextant_v1_engine_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +3833,7 @@ func (x *ResourceSpec) String() string {
 func (*ResourceSpec) ProtoMessage() {}
 
 func (x *ResourceSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[25]
+	mi := &file_sextant_v1_engine_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +3846,7 @@ func (x *ResourceSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceSpec.ProtoReflect.Descriptor instead.
 func (*ResourceSpec) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{25}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ResourceSpec) GetName() string {
@@ -2046,7 +3873,7 @@ type UtilizationShapePoint struct {
 
 func (x *UtilizationShapePoint) Reset() {
 	*x = UtilizationShapePoint{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[26]
+	mi := &file_sextant_v1_engine_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +3885,7 @@ func (x *UtilizationShapePoint) String() string {
 func (*UtilizationShapePoint) ProtoMessage() {}
 
 func (x *UtilizationShapePoint) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[26]
+	mi := &file_sextant_v1_engine_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +3898,7 @@ func (x *UtilizationShapePoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UtilizationShapePoint.ProtoReflect.Descriptor instead.
 func (*UtilizationShapePoint) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{26}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *UtilizationShapePoint) GetUtilization() int32 {
@@ -2099,7 +3926,7 @@ type ScoringStrategy struct {
 
 func (x *ScoringStrategy) Reset() {
 	*x = ScoringStrategy{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[27]
+	mi := &file_sextant_v1_engine_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +3938,7 @@ func (x *ScoringStrategy) String() string {
 func (*ScoringStrategy) ProtoMessage() {}
 
 func (x *ScoringStrategy) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[27]
+	mi := &file_sextant_v1_engine_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2124,7 +3951,7 @@ func (x *ScoringStrategy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoringStrategy.ProtoReflect.Descriptor instead.
 func (*ScoringStrategy) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{27}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ScoringStrategy) GetType() string {
@@ -2160,7 +3987,7 @@ type FullSnapshot struct {
 
 func (x *FullSnapshot) Reset() {
 	*x = FullSnapshot{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[28]
+	mi := &file_sextant_v1_engine_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2172,7 +3999,7 @@ func (x *FullSnapshot) String() string {
 func (*FullSnapshot) ProtoMessage() {}
 
 func (x *FullSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[28]
+	mi := &file_sextant_v1_engine_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2185,7 +4012,7 @@ func (x *FullSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FullSnapshot.ProtoReflect.Descriptor instead.
 func (*FullSnapshot) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{28}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *FullSnapshot) GetSequence() uint64 {
@@ -2219,7 +4046,7 @@ type Delta struct {
 
 func (x *Delta) Reset() {
 	*x = Delta{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[29]
+	mi := &file_sextant_v1_engine_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +4058,7 @@ func (x *Delta) String() string {
 func (*Delta) ProtoMessage() {}
 
 func (x *Delta) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[29]
+	mi := &file_sextant_v1_engine_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +4071,7 @@ func (x *Delta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delta.ProtoReflect.Descriptor instead.
 func (*Delta) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{29}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Delta) GetSequence() uint64 {
@@ -2274,7 +4101,7 @@ type SyncRequest struct {
 
 func (x *SyncRequest) Reset() {
 	*x = SyncRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[30]
+	mi := &file_sextant_v1_engine_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2286,7 +4113,7 @@ func (x *SyncRequest) String() string {
 func (*SyncRequest) ProtoMessage() {}
 
 func (x *SyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[30]
+	mi := &file_sextant_v1_engine_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2299,7 +4126,7 @@ func (x *SyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
 func (*SyncRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{30}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SyncRequest) GetMessage() isSyncRequest_Message {
@@ -2356,7 +4183,7 @@ type SyncResponse struct {
 
 func (x *SyncResponse) Reset() {
 	*x = SyncResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[31]
+	mi := &file_sextant_v1_engine_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2368,7 +4195,7 @@ func (x *SyncResponse) String() string {
 func (*SyncResponse) ProtoMessage() {}
 
 func (x *SyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[31]
+	mi := &file_sextant_v1_engine_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2381,7 +4208,7 @@ func (x *SyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
 func (*SyncResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{31}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SyncResponse) GetEpoch() string {
@@ -2423,7 +4250,7 @@ type EvaluateRequest struct {
 
 func (x *EvaluateRequest) Reset() {
 	*x = EvaluateRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[32]
+	mi := &file_sextant_v1_engine_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2435,7 +4262,7 @@ func (x *EvaluateRequest) String() string {
 func (*EvaluateRequest) ProtoMessage() {}
 
 func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[32]
+	mi := &file_sextant_v1_engine_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2448,7 +4275,7 @@ func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{32}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *EvaluateRequest) GetPod() *Pod {
@@ -2493,7 +4320,7 @@ type NodeResult struct {
 
 func (x *NodeResult) Reset() {
 	*x = NodeResult{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[33]
+	mi := &file_sextant_v1_engine_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2505,7 +4332,7 @@ func (x *NodeResult) String() string {
 func (*NodeResult) ProtoMessage() {}
 
 func (x *NodeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[33]
+	mi := &file_sextant_v1_engine_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2518,7 +4345,7 @@ func (x *NodeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeResult.ProtoReflect.Descriptor instead.
 func (*NodeResult) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{33}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *NodeResult) GetNode() string {
@@ -2578,13 +4405,17 @@ type EvaluateResponse struct {
 	// A PreFilter rejected the pod outright (then nodes is empty).
 	PrefilterPlugin  string `protobuf:"bytes,10,opt,name=prefilter_plugin,json=prefilterPlugin,proto3" json:"prefilter_plugin,omitempty"`
 	PrefilterMessage string `protobuf:"bytes,11,opt,name=prefilter_message,json=prefilterMessage,proto3" json:"prefilter_message,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Allocated claims of the pod ("namespace/name") whose devices are not reachable from at least
+	// one node. When nothing fits, upstream's DynamicResources PostFilter deallocates one of them
+	// that no other pod holds before trying preemption.
+	UnavailableClaims []string `protobuf:"bytes,12,rep,name=unavailable_claims,json=unavailableClaims,proto3" json:"unavailable_claims,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *EvaluateResponse) Reset() {
 	*x = EvaluateResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[34]
+	mi := &file_sextant_v1_engine_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2596,7 +4427,7 @@ func (x *EvaluateResponse) String() string {
 func (*EvaluateResponse) ProtoMessage() {}
 
 func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[34]
+	mi := &file_sextant_v1_engine_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2609,7 +4440,7 @@ func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{34}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *EvaluateResponse) GetEpoch() string {
@@ -2689,6 +4520,13 @@ func (x *EvaluateResponse) GetPrefilterMessage() string {
 	return ""
 }
 
+func (x *EvaluateResponse) GetUnavailableClaims() []string {
+	if x != nil {
+		return x.UnavailableClaims
+	}
+	return nil
+}
+
 type PreemptRequest struct {
 	state                 protoimpl.MessageState `protogen:"open.v1"`
 	Pod                   *Pod                   `protobuf:"bytes,1,opt,name=pod,proto3" json:"pod,omitempty"`
@@ -2703,7 +4541,7 @@ type PreemptRequest struct {
 
 func (x *PreemptRequest) Reset() {
 	*x = PreemptRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[35]
+	mi := &file_sextant_v1_engine_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2715,7 +4553,7 @@ func (x *PreemptRequest) String() string {
 func (*PreemptRequest) ProtoMessage() {}
 
 func (x *PreemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[35]
+	mi := &file_sextant_v1_engine_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2728,7 +4566,7 @@ func (x *PreemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreemptRequest.ProtoReflect.Descriptor instead.
 func (*PreemptRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{35}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PreemptRequest) GetPod() *Pod {
@@ -2777,7 +4615,7 @@ type PreemptionCandidate struct {
 
 func (x *PreemptionCandidate) Reset() {
 	*x = PreemptionCandidate{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	mi := &file_sextant_v1_engine_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2789,7 +4627,7 @@ func (x *PreemptionCandidate) String() string {
 func (*PreemptionCandidate) ProtoMessage() {}
 
 func (x *PreemptionCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[36]
+	mi := &file_sextant_v1_engine_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2802,7 +4640,7 @@ func (x *PreemptionCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreemptionCandidate.ProtoReflect.Descriptor instead.
 func (*PreemptionCandidate) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{36}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *PreemptionCandidate) GetNode() string {
@@ -2839,7 +4677,7 @@ type Victim struct {
 
 func (x *Victim) Reset() {
 	*x = Victim{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	mi := &file_sextant_v1_engine_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2851,7 +4689,7 @@ func (x *Victim) String() string {
 func (*Victim) ProtoMessage() {}
 
 func (x *Victim) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[37]
+	mi := &file_sextant_v1_engine_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2864,7 +4702,7 @@ func (x *Victim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Victim.ProtoReflect.Descriptor instead.
 func (*Victim) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{37}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Victim) GetNamespace() string {
@@ -2921,7 +4759,7 @@ type PreemptResponse struct {
 
 func (x *PreemptResponse) Reset() {
 	*x = PreemptResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	mi := &file_sextant_v1_engine_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2933,7 +4771,7 @@ func (x *PreemptResponse) String() string {
 func (*PreemptResponse) ProtoMessage() {}
 
 func (x *PreemptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[38]
+	mi := &file_sextant_v1_engine_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2946,7 +4784,7 @@ func (x *PreemptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreemptResponse.ProtoReflect.Descriptor instead.
 func (*PreemptResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{38}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *PreemptResponse) GetEpoch() string {
@@ -3023,7 +4861,7 @@ type AssumeRequest struct {
 
 func (x *AssumeRequest) Reset() {
 	*x = AssumeRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	mi := &file_sextant_v1_engine_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3035,7 +4873,7 @@ func (x *AssumeRequest) String() string {
 func (*AssumeRequest) ProtoMessage() {}
 
 func (x *AssumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[39]
+	mi := &file_sextant_v1_engine_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3048,7 +4886,7 @@ func (x *AssumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssumeRequest.ProtoReflect.Descriptor instead.
 func (*AssumeRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{39}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AssumeRequest) GetPod() *Pod {
@@ -3072,17 +4910,91 @@ func (x *AssumeRequest) GetEpoch() string {
 	return ""
 }
 
+// A claim the engine allocated for the assumed pod: the shim writes it to the claim's status
+// (with the pod in reservedFor) before binding the pod.
+type ClaimAllocation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Uid           string                 `protobuf:"bytes,3,opt,name=uid,proto3" json:"uid,omitempty"`
+	Allocation    *AllocationResult      `protobuf:"bytes,4,opt,name=allocation,proto3" json:"allocation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimAllocation) Reset() {
+	*x = ClaimAllocation{}
+	mi := &file_sextant_v1_engine_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimAllocation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimAllocation) ProtoMessage() {}
+
+func (x *ClaimAllocation) ProtoReflect() protoreflect.Message {
+	mi := &file_sextant_v1_engine_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimAllocation.ProtoReflect.Descriptor instead.
+func (*ClaimAllocation) Descriptor() ([]byte, []int) {
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ClaimAllocation) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ClaimAllocation) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ClaimAllocation) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+func (x *ClaimAllocation) GetAllocation() *AllocationResult {
+	if x != nil {
+		return x.Allocation
+	}
+	return nil
+}
+
 type AssumeResponse struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Epoch           string                 `protobuf:"bytes,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	AppliedSequence uint64                 `protobuf:"varint,2,opt,name=applied_sequence,json=appliedSequence,proto3" json:"applied_sequence,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The pod's claims that were not allocated yet, allocated on the node for this pod, in the
+	// order of the pod's spec.resourceClaims. The devices count as taken until the claim's status
+	// shows an allocation, the claim goes, or Forget.
+	Allocations   []*ClaimAllocation `protobuf:"bytes,3,rep,name=allocations,proto3" json:"allocations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssumeResponse) Reset() {
 	*x = AssumeResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	mi := &file_sextant_v1_engine_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3094,7 +5006,7 @@ func (x *AssumeResponse) String() string {
 func (*AssumeResponse) ProtoMessage() {}
 
 func (x *AssumeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[40]
+	mi := &file_sextant_v1_engine_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3107,7 +5019,7 @@ func (x *AssumeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssumeResponse.ProtoReflect.Descriptor instead.
 func (*AssumeResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{40}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *AssumeResponse) GetEpoch() string {
@@ -3124,6 +5036,13 @@ func (x *AssumeResponse) GetAppliedSequence() uint64 {
 	return 0
 }
 
+func (x *AssumeResponse) GetAllocations() []*ClaimAllocation {
+	if x != nil {
+		return x.Allocations
+	}
+	return nil
+}
+
 type ForgetRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -3135,7 +5054,7 @@ type ForgetRequest struct {
 
 func (x *ForgetRequest) Reset() {
 	*x = ForgetRequest{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[41]
+	mi := &file_sextant_v1_engine_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3147,7 +5066,7 @@ func (x *ForgetRequest) String() string {
 func (*ForgetRequest) ProtoMessage() {}
 
 func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[41]
+	mi := &file_sextant_v1_engine_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3160,7 +5079,7 @@ func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetRequest.ProtoReflect.Descriptor instead.
 func (*ForgetRequest) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{41}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ForgetRequest) GetNamespace() string {
@@ -3194,7 +5113,7 @@ type ForgetResponse struct {
 
 func (x *ForgetResponse) Reset() {
 	*x = ForgetResponse{}
-	mi := &file_sextant_v1_engine_proto_msgTypes[42]
+	mi := &file_sextant_v1_engine_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3206,7 +5125,7 @@ func (x *ForgetResponse) String() string {
 func (*ForgetResponse) ProtoMessage() {}
 
 func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sextant_v1_engine_proto_msgTypes[42]
+	mi := &file_sextant_v1_engine_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3219,7 +5138,7 @@ func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResponse.ProtoReflect.Descriptor instead.
 func (*ForgetResponse) Descriptor() ([]byte, []int) {
-	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{42}
+	return file_sextant_v1_engine_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ForgetResponse) GetEpoch() string {
@@ -3326,7 +5245,7 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x0fresource_limits\x18\x04 \x01(\v2\x18.sextant.v1.ResourceListR\x0eresourceLimits\"v\n" +
 	"\fPodResources\x124\n" +
 	"\brequests\x18\x01 \x01(\v2\x18.sextant.v1.ResourceListR\brequests\x120\n" +
-	"\x06limits\x18\x02 \x01(\v2\x18.sextant.v1.ResourceListR\x06limits\"\xfa\v\n" +
+	"\x06limits\x18\x02 \x01(\v2\x18.sextant.v1.ResourceListR\x06limits\"\xfa\f\n" +
 	"\x03Pod\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
@@ -3356,8 +5275,9 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x12container_statuses\x18! \x03(\v2\x1b.sextant.v1.ContainerStatusR\x11containerStatuses\x12S\n" +
 	"\x17init_container_statuses\x18\" \x03(\v2\x1b.sextant.v1.ContainerStatusR\x15initContainerStatuses\x12#\n" +
 	"\rresize_status\x18# \x01(\tR\fresizeStatus\x12:\n" +
-	"\x19terminating_by_preemption\x18$ \x01(\bR\x17terminatingByPreemption\x12'\n" +
-	"\x0fresource_claims\x18% \x03(\tR\x0eresourceClaims\x1a9\n" +
+	"\x19terminating_by_preemption\x18$ \x01(\bR\x17terminatingByPreemption\x12E\n" +
+	"\x0fresource_claims\x18& \x03(\v2\x1c.sextant.v1.PodResourceClaimR\x0eresourceClaims\x12Z\n" +
+	"\x17resource_claim_statuses\x18' \x03(\v2\".sextant.v1.PodResourceClaimStatusR\x15resourceClaimStatuses\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a?\n" +
@@ -3366,7 +5286,17 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x16\n" +
 	"\x14_deletion_unix_nanosB\v\n" +
 	"\t_priorityB\x13\n" +
-	"\x11_start_unix_nanos\"\xfe\x02\n" +
+	"\x11_start_unix_nanosJ\x04\b%\x10&\"\xda\x01\n" +
+	"\x10PodResourceClaim\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
+	"\x13resource_claim_name\x18\x02 \x01(\tH\x00R\x11resourceClaimName\x88\x01\x01\x12D\n" +
+	"\x1cresource_claim_template_name\x18\x03 \x01(\tH\x01R\x19resourceClaimTemplateName\x88\x01\x01B\x16\n" +
+	"\x14_resource_claim_nameB\x1f\n" +
+	"\x1d_resource_claim_template_name\"y\n" +
+	"\x16PodResourceClaimStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
+	"\x13resource_claim_name\x18\x02 \x01(\tH\x00R\x11resourceClaimName\x88\x01\x01B\x16\n" +
+	"\x14_resource_claim_name\"\xfe\x02\n" +
 	"\x04Node\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
 	"\x06labels\x18\x02 \x03(\v2\x1c.sextant.v1.Node.LabelsEntryR\x06labels\x12)\n" +
@@ -3399,18 +5329,206 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\bselector\x18\x03 \x01(\v2\x19.sextant.v1.LabelSelectorR\bselector\x12=\n" +
 	"\rmin_available\x18\x04 \x01(\v2\x18.sextant.v1.IntOrPercentR\fminAvailable\x12A\n" +
 	"\x0fmax_unavailable\x18\x05 \x01(\v2\x18.sextant.v1.IntOrPercentR\x0emaxUnavailable\x12/\n" +
-	"\x13disruptions_allowed\x18\x06 \x01(\x05R\x12disruptionsAllowed\"\xdc\x01\n" +
+	"\x13disruptions_allowed\x18\x06 \x01(\x05R\x12disruptionsAllowed\"z\n" +
+	"\x0fDeviceAttribute\x12\x12\n" +
+	"\x03int\x18\x01 \x01(\x03H\x00R\x03int\x12\x14\n" +
+	"\x04bool\x18\x02 \x01(\bH\x00R\x04bool\x12\x18\n" +
+	"\x06string\x18\x03 \x01(\tH\x00R\x06string\x12\x1a\n" +
+	"\aversion\x18\x04 \x01(\tH\x00R\aversionB\a\n" +
+	"\x05value\"|\n" +
+	"\x1aCapacityRequestPolicyRange\x12\x15\n" +
+	"\x03min\x18\x01 \x01(\tH\x00R\x03min\x88\x01\x01\x12\x15\n" +
+	"\x03max\x18\x02 \x01(\tH\x01R\x03max\x88\x01\x01\x12\x17\n" +
+	"\x04step\x18\x03 \x01(\tH\x02R\x04step\x88\x01\x01B\x06\n" +
+	"\x04_minB\x06\n" +
+	"\x04_maxB\a\n" +
+	"\x05_step\"\xae\x01\n" +
+	"\x15CapacityRequestPolicy\x12\x1d\n" +
+	"\adefault\x18\x01 \x01(\tH\x00R\adefault\x88\x01\x01\x12!\n" +
+	"\fvalid_values\x18\x02 \x03(\tR\vvalidValues\x12G\n" +
+	"\vvalid_range\x18\x03 \x01(\v2&.sextant.v1.CapacityRequestPolicyRangeR\n" +
+	"validRangeB\n" +
+	"\n" +
+	"\b_default\"p\n" +
+	"\x0eDeviceCapacity\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12H\n" +
+	"\x0erequest_policy\x18\x02 \x01(\v2!.sextant.v1.CapacityRequestPolicyR\rrequestPolicy\"M\n" +
+	"\vDeviceTaint\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x16\n" +
+	"\x06effect\x18\x03 \x01(\tR\x06effect\"\xb9\x01\n" +
+	"\x10DeviceToleration\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1a\n" +
+	"\boperator\x18\x02 \x01(\tR\boperator\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12\x16\n" +
+	"\x06effect\x18\x04 \x01(\tR\x06effect\x122\n" +
+	"\x12toleration_seconds\x18\x05 \x01(\x03H\x00R\x11tolerationSeconds\x88\x01\x01B\x15\n" +
+	"\x13_toleration_seconds\"\xc8\x01\n" +
+	"\x18DeviceCounterConsumption\x12\x1f\n" +
+	"\vcounter_set\x18\x01 \x01(\tR\n" +
+	"counterSet\x12N\n" +
+	"\bcounters\x18\x02 \x03(\v22.sextant.v1.DeviceCounterConsumption.CountersEntryR\bcounters\x1a;\n" +
+	"\rCountersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x80\a\n" +
+	"\x06Device\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12B\n" +
+	"\n" +
+	"attributes\x18\x02 \x03(\v2\".sextant.v1.Device.AttributesEntryR\n" +
+	"attributes\x12<\n" +
+	"\bcapacity\x18\x03 \x03(\v2 .sextant.v1.Device.CapacityEntryR\bcapacity\x12Q\n" +
+	"\x11consumes_counters\x18\x04 \x03(\v2$.sextant.v1.DeviceCounterConsumptionR\x10consumesCounters\x12 \n" +
+	"\tnode_name\x18\x05 \x01(\tH\x00R\bnodeName\x88\x01\x01\x12=\n" +
+	"\rnode_selector\x18\x06 \x01(\v2\x18.sextant.v1.NodeSelectorR\fnodeSelector\x12 \n" +
+	"\tall_nodes\x18\a \x01(\bH\x01R\ballNodes\x88\x01\x01\x12/\n" +
+	"\x06taints\x18\b \x03(\v2\x17.sextant.v1.DeviceTaintR\x06taints\x12'\n" +
+	"\rbinds_to_node\x18\t \x01(\bH\x02R\vbindsToNode\x88\x01\x01\x12-\n" +
+	"\x12binding_conditions\x18\n" +
+	" \x03(\tR\x11bindingConditions\x12<\n" +
+	"\x1abinding_failure_conditions\x18\v \x03(\tR\x18bindingFailureConditions\x12A\n" +
+	"\x1aallow_multiple_allocations\x18\f \x01(\bH\x03R\x18allowMultipleAllocations\x88\x01\x01\x1aZ\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
+	"\x05value\x18\x02 \x01(\v2\x1b.sextant.v1.DeviceAttributeR\x05value:\x028\x01\x1aW\n" +
+	"\rCapacityEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.sextant.v1.DeviceCapacityR\x05value:\x028\x01B\f\n" +
+	"\n" +
+	"_node_nameB\f\n" +
+	"\n" +
+	"_all_nodesB\x10\n" +
+	"\x0e_binds_to_nodeB\x1d\n" +
+	"\x1b_allow_multiple_allocations\"\x9f\x01\n" +
+	"\n" +
+	"CounterSet\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12@\n" +
+	"\bcounters\x18\x02 \x03(\v2$.sextant.v1.CounterSet.CountersEntryR\bcounters\x1a;\n" +
+	"\rCountersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdc\x04\n" +
+	"\rResourceSlice\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06driver\x18\x02 \x01(\tR\x06driver\x12\x1b\n" +
+	"\tpool_name\x18\x03 \x01(\tR\bpoolName\x12'\n" +
+	"\x0fpool_generation\x18\x04 \x01(\x03R\x0epoolGeneration\x129\n" +
+	"\x19pool_resource_slice_count\x18\x05 \x01(\x03R\x16poolResourceSliceCount\x12 \n" +
+	"\tnode_name\x18\x06 \x01(\tH\x00R\bnodeName\x88\x01\x01\x12=\n" +
+	"\rnode_selector\x18\a \x01(\v2\x18.sextant.v1.NodeSelectorR\fnodeSelector\x12 \n" +
+	"\tall_nodes\x18\b \x01(\bH\x01R\ballNodes\x88\x01\x01\x12>\n" +
+	"\x19per_device_node_selection\x18\t \x01(\bH\x02R\x16perDeviceNodeSelection\x88\x01\x01\x12,\n" +
+	"\adevices\x18\n" +
+	" \x03(\v2\x12.sextant.v1.DeviceR\adevices\x12?\n" +
+	"\x0fshared_counters\x18\v \x03(\v2\x16.sextant.v1.CounterSetR\x0esharedCounters\x122\n" +
+	"\x15uses_disabled_feature\x18\f \x01(\bR\x13usesDisabledFeatureB\f\n" +
+	"\n" +
+	"_node_nameB\f\n" +
+	"\n" +
+	"_all_nodesB\x1c\n" +
+	"\x1a_per_device_node_selection\"/\n" +
+	"\x0eDeviceSelector\x12\x15\n" +
+	"\x03cel\x18\x01 \x01(\tH\x00R\x03cel\x88\x01\x01B\x06\n" +
+	"\x04_cel\"\xb1\x01\n" +
+	"\vDeviceClass\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
+	"\tselectors\x18\x02 \x03(\v2\x1a.sextant.v1.DeviceSelectorR\tselectors\x129\n" +
+	"\x16extended_resource_name\x18\x03 \x01(\tH\x00R\x14extendedResourceName\x88\x01\x01B\x19\n" +
+	"\x17_extended_resource_name\"\x9f\x01\n" +
+	"\x14CapacityRequirements\x12J\n" +
+	"\brequests\x18\x01 \x03(\v2..sextant.v1.CapacityRequirements.RequestsEntryR\brequests\x1a;\n" +
+	"\rRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x03\n" +
+	"\x11DeviceRequestSpec\x12*\n" +
+	"\x11device_class_name\x18\x01 \x01(\tR\x0fdeviceClassName\x128\n" +
+	"\tselectors\x18\x02 \x03(\v2\x1a.sextant.v1.DeviceSelectorR\tselectors\x12'\n" +
+	"\x0fallocation_mode\x18\x03 \x01(\tR\x0eallocationMode\x12\x14\n" +
+	"\x05count\x18\x04 \x01(\x03R\x05count\x12&\n" +
+	"\fadmin_access\x18\x05 \x01(\bH\x00R\vadminAccess\x88\x01\x01\x12>\n" +
+	"\vtolerations\x18\x06 \x03(\v2\x1c.sextant.v1.DeviceTolerationR\vtolerations\x12<\n" +
+	"\bcapacity\x18\a \x01(\v2 .sextant.v1.CapacityRequirementsR\bcapacity\x124\n" +
+	"\x16has_derived_attributes\x18\b \x01(\bR\x14hasDerivedAttributesB\x0f\n" +
+	"\r_admin_access\"Y\n" +
+	"\x10DeviceSubRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x121\n" +
+	"\x04spec\x18\x02 \x01(\v2\x1d.sextant.v1.DeviceRequestSpecR\x04spec\"\xa3\x01\n" +
+	"\rDeviceRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\aexactly\x18\x02 \x01(\v2\x1d.sextant.v1.DeviceRequestSpecR\aexactly\x12E\n" +
+	"\x0ffirst_available\x18\x03 \x03(\v2\x1c.sextant.v1.DeviceSubRequestR\x0efirstAvailable\"\xbb\x01\n" +
+	"\x10DeviceConstraint\x12\x1a\n" +
+	"\brequests\x18\x01 \x03(\tR\brequests\x12,\n" +
+	"\x0fmatch_attribute\x18\x02 \x01(\tH\x00R\x0ematchAttribute\x88\x01\x01\x122\n" +
+	"\x12distinct_attribute\x18\x03 \x01(\tH\x01R\x11distinctAttribute\x88\x01\x01B\x12\n" +
+	"\x10_match_attributeB\x15\n" +
+	"\x13_distinct_attribute\"\xc3\x04\n" +
+	"\x1dDeviceRequestAllocationResult\x12\x18\n" +
+	"\arequest\x18\x01 \x01(\tR\arequest\x12\x16\n" +
+	"\x06driver\x18\x02 \x01(\tR\x06driver\x12\x12\n" +
+	"\x04pool\x18\x03 \x01(\tR\x04pool\x12\x16\n" +
+	"\x06device\x18\x04 \x01(\tR\x06device\x12&\n" +
+	"\fadmin_access\x18\x05 \x01(\bH\x00R\vadminAccess\x88\x01\x01\x12>\n" +
+	"\vtolerations\x18\x06 \x03(\v2\x1c.sextant.v1.DeviceTolerationR\vtolerations\x12-\n" +
+	"\x12binding_conditions\x18\a \x03(\tR\x11bindingConditions\x12<\n" +
+	"\x1abinding_failure_conditions\x18\b \x03(\tR\x18bindingFailureConditions\x12\x1e\n" +
+	"\bshare_id\x18\t \x01(\tH\x01R\ashareId\x88\x01\x01\x12l\n" +
+	"\x11consumed_capacity\x18\n" +
+	" \x03(\v2?.sextant.v1.DeviceRequestAllocationResult.ConsumedCapacityEntryR\x10consumedCapacity\x1aC\n" +
+	"\x15ConsumedCapacityEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
+	"\r_admin_accessB\v\n" +
+	"\t_share_id\"\xe9\x01\n" +
+	"\x10AllocationResult\x12C\n" +
+	"\adevices\x18\x01 \x03(\v2).sextant.v1.DeviceRequestAllocationResultR\adevices\x12=\n" +
+	"\rnode_selector\x18\x02 \x01(\v2\x18.sextant.v1.NodeSelectorR\fnodeSelector\x127\n" +
+	"\x15allocation_unix_nanos\x18\x03 \x01(\x03H\x00R\x13allocationUnixNanos\x88\x01\x01B\x18\n" +
+	"\x16_allocation_unix_nanos\"\x7f\n" +
+	"\x1eResourceClaimConsumerReference\x12\x1b\n" +
+	"\tapi_group\x18\x01 \x01(\tR\bapiGroup\x12\x1a\n" +
+	"\bresource\x18\x02 \x01(\tR\bresource\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x10\n" +
+	"\x03uid\x18\x04 \x01(\tR\x03uid\"\x9a\x02\n" +
+	"\x15AllocatedDeviceStatus\x12\x16\n" +
+	"\x06driver\x18\x01 \x01(\tR\x06driver\x12\x12\n" +
+	"\x04pool\x18\x02 \x01(\tR\x04pool\x12\x16\n" +
+	"\x06device\x18\x03 \x01(\tR\x06device\x12\x1e\n" +
+	"\bshare_id\x18\x04 \x01(\tH\x00R\ashareId\x88\x01\x01\x12Q\n" +
+	"\n" +
+	"conditions\x18\x05 \x03(\v21.sextant.v1.AllocatedDeviceStatus.ConditionsEntryR\n" +
+	"conditions\x1a=\n" +
+	"\x0fConditionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01B\v\n" +
+	"\t_share_id\"\x9e\x04\n" +
+	"\rResourceClaim\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
+	"\x03uid\x18\x03 \x01(\tR\x03uid\x123\n" +
+	"\x13deletion_unix_nanos\x18\x04 \x01(\x03H\x00R\x11deletionUnixNanos\x88\x01\x01\x12,\n" +
+	"\x12controller_pod_uid\x18\x05 \x01(\tR\x10controllerPodUid\x125\n" +
+	"\brequests\x18\x06 \x03(\v2\x19.sextant.v1.DeviceRequestR\brequests\x12>\n" +
+	"\vconstraints\x18\a \x03(\v2\x1c.sextant.v1.DeviceConstraintR\vconstraints\x12<\n" +
+	"\n" +
+	"allocation\x18\b \x01(\v2\x1c.sextant.v1.AllocationResultR\n" +
+	"allocation\x12M\n" +
+	"\freserved_for\x18\t \x03(\v2*.sextant.v1.ResourceClaimConsumerReferenceR\vreservedFor\x12J\n" +
+	"\x0fdevice_statuses\x18\n" +
+	" \x03(\v2!.sextant.v1.AllocatedDeviceStatusR\x0edeviceStatusesB\x16\n" +
+	"\x14_deletion_unix_nanos\"\x97\x02\n" +
 	"\tObjectRef\x12.\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.sextant.v1.ObjectRef.KindR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"m\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xa7\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\b\n" +
 	"\x04NODE\x10\x01\x12\a\n" +
 	"\x03POD\x10\x02\x12\x12\n" +
 	"\x0ePRIORITY_CLASS\x10\x03\x12\x19\n" +
 	"\x15POD_DISRUPTION_BUDGET\x10\x04\x12\r\n" +
-	"\tNAMESPACE\x10\x05\"\xa3\x03\n" +
+	"\tNAMESPACE\x10\x05\x12\x10\n" +
+	"\fDEVICE_CLASS\x10\x06\x12\x12\n" +
+	"\x0eRESOURCE_SLICE\x10\a\x12\x12\n" +
+	"\x0eRESOURCE_CLAIM\x10\b\"\x90\x05\n" +
 	"\x06Change\x123\n" +
 	"\vupsert_node\x18\x01 \x01(\v2\x10.sextant.v1.NodeH\x00R\n" +
 	"upsertNode\x120\n" +
@@ -3419,7 +5537,10 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\x15upsert_priority_class\x18\x03 \x01(\v2\x19.sextant.v1.PriorityClassH\x00R\x13upsertPriorityClass\x12b\n" +
 	"\x1cupsert_pod_disruption_budget\x18\x04 \x01(\v2\x1f.sextant.v1.PodDisruptionBudgetH\x00R\x19upsertPodDisruptionBudget\x12/\n" +
 	"\x06delete\x18\x05 \x01(\v2\x15.sextant.v1.ObjectRefH\x00R\x06delete\x12B\n" +
-	"\x10upsert_namespace\x18\x06 \x01(\v2\x15.sextant.v1.NamespaceH\x00R\x0fupsertNamespaceB\b\n" +
+	"\x10upsert_namespace\x18\x06 \x01(\v2\x15.sextant.v1.NamespaceH\x00R\x0fupsertNamespace\x12I\n" +
+	"\x13upsert_device_class\x18\a \x01(\v2\x17.sextant.v1.DeviceClassH\x00R\x11upsertDeviceClass\x12O\n" +
+	"\x15upsert_resource_slice\x18\b \x01(\v2\x19.sextant.v1.ResourceSliceH\x00R\x13upsertResourceSlice\x12O\n" +
+	"\x15upsert_resource_claim\x18\t \x01(\v2\x19.sextant.v1.ResourceClaimH\x00R\x13upsertResourceClaimB\b\n" +
 	"\x06change\":\n" +
 	"\fResourceSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
@@ -3459,7 +5580,7 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\n" +
 	"reason_ids\x18\x04 \x03(\rR\treasonIds\x12\x14\n" +
 	"\x05score\x18\x05 \x01(\x03R\x05score\x12#\n" +
-	"\rplugin_scores\x18\x06 \x03(\x03R\fpluginScores\"\x9a\x03\n" +
+	"\rplugin_scores\x18\x06 \x03(\x03R\fpluginScores\"\xc9\x03\n" +
 	"\x10EvaluateResponse\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12)\n" +
 	"\x10applied_sequence\x18\x02 \x01(\x04R\x0fappliedSequence\x12\x1b\n" +
@@ -3473,7 +5594,8 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\tfit_error\x18\t \x01(\tR\bfitError\x12)\n" +
 	"\x10prefilter_plugin\x18\n" +
 	" \x01(\tR\x0fprefilterPlugin\x12+\n" +
-	"\x11prefilter_message\x18\v \x01(\tR\x10prefilterMessage\"\xe8\x01\n" +
+	"\x11prefilter_message\x18\v \x01(\tR\x10prefilterMessage\x12-\n" +
+	"\x12unavailable_claims\x18\f \x03(\tR\x11unavailableClaims\"\xe8\x01\n" +
 	"\x0ePreemptRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12!\n" +
 	"\fmin_sequence\x18\x02 \x01(\x04R\vminSequence\x12\x14\n" +
@@ -3506,10 +5628,18 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\rAssumeRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x14\n" +
-	"\x05epoch\x18\x03 \x01(\tR\x05epoch\"Q\n" +
+	"\x05epoch\x18\x03 \x01(\tR\x05epoch\"\x93\x01\n" +
+	"\x0fClaimAllocation\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
+	"\x03uid\x18\x03 \x01(\tR\x03uid\x12<\n" +
+	"\n" +
+	"allocation\x18\x04 \x01(\v2\x1c.sextant.v1.AllocationResultR\n" +
+	"allocation\"\x90\x01\n" +
 	"\x0eAssumeResponse\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12)\n" +
-	"\x10applied_sequence\x18\x02 \x01(\x04R\x0fappliedSequence\"W\n" +
+	"\x10applied_sequence\x18\x02 \x01(\x04R\x0fappliedSequence\x12=\n" +
+	"\vallocations\x18\x03 \x03(\v2\x1b.sextant.v1.ClaimAllocationR\vallocations\"W\n" +
 	"\rForgetRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -3543,144 +5673,215 @@ func file_sextant_v1_engine_proto_rawDescGZIP() []byte {
 }
 
 var file_sextant_v1_engine_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sextant_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_sextant_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 81)
 var file_sextant_v1_engine_proto_goTypes = []any{
-	(FilterCode)(0),                  // 0: sextant.v1.FilterCode
-	(ObjectRef_Kind)(0),              // 1: sextant.v1.ObjectRef.Kind
-	(*ResourceList)(nil),             // 2: sextant.v1.ResourceList
-	(*Taint)(nil),                    // 3: sextant.v1.Taint
-	(*Toleration)(nil),               // 4: sextant.v1.Toleration
-	(*SelectorRequirement)(nil),      // 5: sextant.v1.SelectorRequirement
-	(*NodeSelectorTerm)(nil),         // 6: sextant.v1.NodeSelectorTerm
-	(*NodeSelector)(nil),             // 7: sextant.v1.NodeSelector
-	(*PreferredSchedulingTerm)(nil),  // 8: sextant.v1.PreferredSchedulingTerm
-	(*NodeAffinity)(nil),             // 9: sextant.v1.NodeAffinity
-	(*LabelSelector)(nil),            // 10: sextant.v1.LabelSelector
-	(*PodAffinityTerm)(nil),          // 11: sextant.v1.PodAffinityTerm
-	(*WeightedPodAffinityTerm)(nil),  // 12: sextant.v1.WeightedPodAffinityTerm
-	(*PodAffinity)(nil),              // 13: sextant.v1.PodAffinity
-	(*Affinity)(nil),                 // 14: sextant.v1.Affinity
-	(*TopologySpreadConstraint)(nil), // 15: sextant.v1.TopologySpreadConstraint
-	(*Container)(nil),                // 16: sextant.v1.Container
-	(*ContainerStatus)(nil),          // 17: sextant.v1.ContainerStatus
-	(*PodResources)(nil),             // 18: sextant.v1.PodResources
-	(*Pod)(nil),                      // 19: sextant.v1.Pod
-	(*Node)(nil),                     // 20: sextant.v1.Node
-	(*Namespace)(nil),                // 21: sextant.v1.Namespace
-	(*PriorityClass)(nil),            // 22: sextant.v1.PriorityClass
-	(*IntOrPercent)(nil),             // 23: sextant.v1.IntOrPercent
-	(*PodDisruptionBudget)(nil),      // 24: sextant.v1.PodDisruptionBudget
-	(*ObjectRef)(nil),                // 25: sextant.v1.ObjectRef
-	(*Change)(nil),                   // 26: sextant.v1.Change
-	(*ResourceSpec)(nil),             // 27: sextant.v1.ResourceSpec
-	(*UtilizationShapePoint)(nil),    // 28: sextant.v1.UtilizationShapePoint
-	(*ScoringStrategy)(nil),          // 29: sextant.v1.ScoringStrategy
-	(*FullSnapshot)(nil),             // 30: sextant.v1.FullSnapshot
-	(*Delta)(nil),                    // 31: sextant.v1.Delta
-	(*SyncRequest)(nil),              // 32: sextant.v1.SyncRequest
-	(*SyncResponse)(nil),             // 33: sextant.v1.SyncResponse
-	(*EvaluateRequest)(nil),          // 34: sextant.v1.EvaluateRequest
-	(*NodeResult)(nil),               // 35: sextant.v1.NodeResult
-	(*EvaluateResponse)(nil),         // 36: sextant.v1.EvaluateResponse
-	(*PreemptRequest)(nil),           // 37: sextant.v1.PreemptRequest
-	(*PreemptionCandidate)(nil),      // 38: sextant.v1.PreemptionCandidate
-	(*Victim)(nil),                   // 39: sextant.v1.Victim
-	(*PreemptResponse)(nil),          // 40: sextant.v1.PreemptResponse
-	(*AssumeRequest)(nil),            // 41: sextant.v1.AssumeRequest
-	(*AssumeResponse)(nil),           // 42: sextant.v1.AssumeResponse
-	(*ForgetRequest)(nil),            // 43: sextant.v1.ForgetRequest
-	(*ForgetResponse)(nil),           // 44: sextant.v1.ForgetResponse
-	nil,                              // 45: sextant.v1.ResourceList.ItemsEntry
-	nil,                              // 46: sextant.v1.LabelSelector.MatchLabelsEntry
-	nil,                              // 47: sextant.v1.Pod.LabelsEntry
-	nil,                              // 48: sextant.v1.Pod.NodeSelectorEntry
-	nil,                              // 49: sextant.v1.Node.LabelsEntry
-	nil,                              // 50: sextant.v1.Namespace.LabelsEntry
+	(FilterCode)(0),                        // 0: sextant.v1.FilterCode
+	(ObjectRef_Kind)(0),                    // 1: sextant.v1.ObjectRef.Kind
+	(*ResourceList)(nil),                   // 2: sextant.v1.ResourceList
+	(*Taint)(nil),                          // 3: sextant.v1.Taint
+	(*Toleration)(nil),                     // 4: sextant.v1.Toleration
+	(*SelectorRequirement)(nil),            // 5: sextant.v1.SelectorRequirement
+	(*NodeSelectorTerm)(nil),               // 6: sextant.v1.NodeSelectorTerm
+	(*NodeSelector)(nil),                   // 7: sextant.v1.NodeSelector
+	(*PreferredSchedulingTerm)(nil),        // 8: sextant.v1.PreferredSchedulingTerm
+	(*NodeAffinity)(nil),                   // 9: sextant.v1.NodeAffinity
+	(*LabelSelector)(nil),                  // 10: sextant.v1.LabelSelector
+	(*PodAffinityTerm)(nil),                // 11: sextant.v1.PodAffinityTerm
+	(*WeightedPodAffinityTerm)(nil),        // 12: sextant.v1.WeightedPodAffinityTerm
+	(*PodAffinity)(nil),                    // 13: sextant.v1.PodAffinity
+	(*Affinity)(nil),                       // 14: sextant.v1.Affinity
+	(*TopologySpreadConstraint)(nil),       // 15: sextant.v1.TopologySpreadConstraint
+	(*Container)(nil),                      // 16: sextant.v1.Container
+	(*ContainerStatus)(nil),                // 17: sextant.v1.ContainerStatus
+	(*PodResources)(nil),                   // 18: sextant.v1.PodResources
+	(*Pod)(nil),                            // 19: sextant.v1.Pod
+	(*PodResourceClaim)(nil),               // 20: sextant.v1.PodResourceClaim
+	(*PodResourceClaimStatus)(nil),         // 21: sextant.v1.PodResourceClaimStatus
+	(*Node)(nil),                           // 22: sextant.v1.Node
+	(*Namespace)(nil),                      // 23: sextant.v1.Namespace
+	(*PriorityClass)(nil),                  // 24: sextant.v1.PriorityClass
+	(*IntOrPercent)(nil),                   // 25: sextant.v1.IntOrPercent
+	(*PodDisruptionBudget)(nil),            // 26: sextant.v1.PodDisruptionBudget
+	(*DeviceAttribute)(nil),                // 27: sextant.v1.DeviceAttribute
+	(*CapacityRequestPolicyRange)(nil),     // 28: sextant.v1.CapacityRequestPolicyRange
+	(*CapacityRequestPolicy)(nil),          // 29: sextant.v1.CapacityRequestPolicy
+	(*DeviceCapacity)(nil),                 // 30: sextant.v1.DeviceCapacity
+	(*DeviceTaint)(nil),                    // 31: sextant.v1.DeviceTaint
+	(*DeviceToleration)(nil),               // 32: sextant.v1.DeviceToleration
+	(*DeviceCounterConsumption)(nil),       // 33: sextant.v1.DeviceCounterConsumption
+	(*Device)(nil),                         // 34: sextant.v1.Device
+	(*CounterSet)(nil),                     // 35: sextant.v1.CounterSet
+	(*ResourceSlice)(nil),                  // 36: sextant.v1.ResourceSlice
+	(*DeviceSelector)(nil),                 // 37: sextant.v1.DeviceSelector
+	(*DeviceClass)(nil),                    // 38: sextant.v1.DeviceClass
+	(*CapacityRequirements)(nil),           // 39: sextant.v1.CapacityRequirements
+	(*DeviceRequestSpec)(nil),              // 40: sextant.v1.DeviceRequestSpec
+	(*DeviceSubRequest)(nil),               // 41: sextant.v1.DeviceSubRequest
+	(*DeviceRequest)(nil),                  // 42: sextant.v1.DeviceRequest
+	(*DeviceConstraint)(nil),               // 43: sextant.v1.DeviceConstraint
+	(*DeviceRequestAllocationResult)(nil),  // 44: sextant.v1.DeviceRequestAllocationResult
+	(*AllocationResult)(nil),               // 45: sextant.v1.AllocationResult
+	(*ResourceClaimConsumerReference)(nil), // 46: sextant.v1.ResourceClaimConsumerReference
+	(*AllocatedDeviceStatus)(nil),          // 47: sextant.v1.AllocatedDeviceStatus
+	(*ResourceClaim)(nil),                  // 48: sextant.v1.ResourceClaim
+	(*ObjectRef)(nil),                      // 49: sextant.v1.ObjectRef
+	(*Change)(nil),                         // 50: sextant.v1.Change
+	(*ResourceSpec)(nil),                   // 51: sextant.v1.ResourceSpec
+	(*UtilizationShapePoint)(nil),          // 52: sextant.v1.UtilizationShapePoint
+	(*ScoringStrategy)(nil),                // 53: sextant.v1.ScoringStrategy
+	(*FullSnapshot)(nil),                   // 54: sextant.v1.FullSnapshot
+	(*Delta)(nil),                          // 55: sextant.v1.Delta
+	(*SyncRequest)(nil),                    // 56: sextant.v1.SyncRequest
+	(*SyncResponse)(nil),                   // 57: sextant.v1.SyncResponse
+	(*EvaluateRequest)(nil),                // 58: sextant.v1.EvaluateRequest
+	(*NodeResult)(nil),                     // 59: sextant.v1.NodeResult
+	(*EvaluateResponse)(nil),               // 60: sextant.v1.EvaluateResponse
+	(*PreemptRequest)(nil),                 // 61: sextant.v1.PreemptRequest
+	(*PreemptionCandidate)(nil),            // 62: sextant.v1.PreemptionCandidate
+	(*Victim)(nil),                         // 63: sextant.v1.Victim
+	(*PreemptResponse)(nil),                // 64: sextant.v1.PreemptResponse
+	(*AssumeRequest)(nil),                  // 65: sextant.v1.AssumeRequest
+	(*ClaimAllocation)(nil),                // 66: sextant.v1.ClaimAllocation
+	(*AssumeResponse)(nil),                 // 67: sextant.v1.AssumeResponse
+	(*ForgetRequest)(nil),                  // 68: sextant.v1.ForgetRequest
+	(*ForgetResponse)(nil),                 // 69: sextant.v1.ForgetResponse
+	nil,                                    // 70: sextant.v1.ResourceList.ItemsEntry
+	nil,                                    // 71: sextant.v1.LabelSelector.MatchLabelsEntry
+	nil,                                    // 72: sextant.v1.Pod.LabelsEntry
+	nil,                                    // 73: sextant.v1.Pod.NodeSelectorEntry
+	nil,                                    // 74: sextant.v1.Node.LabelsEntry
+	nil,                                    // 75: sextant.v1.Namespace.LabelsEntry
+	nil,                                    // 76: sextant.v1.DeviceCounterConsumption.CountersEntry
+	nil,                                    // 77: sextant.v1.Device.AttributesEntry
+	nil,                                    // 78: sextant.v1.Device.CapacityEntry
+	nil,                                    // 79: sextant.v1.CounterSet.CountersEntry
+	nil,                                    // 80: sextant.v1.CapacityRequirements.RequestsEntry
+	nil,                                    // 81: sextant.v1.DeviceRequestAllocationResult.ConsumedCapacityEntry
+	nil,                                    // 82: sextant.v1.AllocatedDeviceStatus.ConditionsEntry
 }
 var file_sextant_v1_engine_proto_depIdxs = []int32{
-	45, // 0: sextant.v1.ResourceList.items:type_name -> sextant.v1.ResourceList.ItemsEntry
-	5,  // 1: sextant.v1.NodeSelectorTerm.match_expressions:type_name -> sextant.v1.SelectorRequirement
-	5,  // 2: sextant.v1.NodeSelectorTerm.match_fields:type_name -> sextant.v1.SelectorRequirement
-	6,  // 3: sextant.v1.NodeSelector.node_selector_terms:type_name -> sextant.v1.NodeSelectorTerm
-	6,  // 4: sextant.v1.PreferredSchedulingTerm.preference:type_name -> sextant.v1.NodeSelectorTerm
-	7,  // 5: sextant.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> sextant.v1.NodeSelector
-	8,  // 6: sextant.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> sextant.v1.PreferredSchedulingTerm
-	46, // 7: sextant.v1.LabelSelector.match_labels:type_name -> sextant.v1.LabelSelector.MatchLabelsEntry
-	5,  // 8: sextant.v1.LabelSelector.match_expressions:type_name -> sextant.v1.SelectorRequirement
-	10, // 9: sextant.v1.PodAffinityTerm.label_selector:type_name -> sextant.v1.LabelSelector
-	10, // 10: sextant.v1.PodAffinityTerm.namespace_selector:type_name -> sextant.v1.LabelSelector
-	11, // 11: sextant.v1.WeightedPodAffinityTerm.pod_affinity_term:type_name -> sextant.v1.PodAffinityTerm
-	11, // 12: sextant.v1.PodAffinity.required_during_scheduling_ignored_during_execution:type_name -> sextant.v1.PodAffinityTerm
-	12, // 13: sextant.v1.PodAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> sextant.v1.WeightedPodAffinityTerm
-	9,  // 14: sextant.v1.Affinity.node_affinity:type_name -> sextant.v1.NodeAffinity
-	13, // 15: sextant.v1.Affinity.pod_affinity:type_name -> sextant.v1.PodAffinity
-	13, // 16: sextant.v1.Affinity.pod_anti_affinity:type_name -> sextant.v1.PodAffinity
-	10, // 17: sextant.v1.TopologySpreadConstraint.label_selector:type_name -> sextant.v1.LabelSelector
-	2,  // 18: sextant.v1.Container.requests:type_name -> sextant.v1.ResourceList
-	2,  // 19: sextant.v1.Container.limits:type_name -> sextant.v1.ResourceList
-	2,  // 20: sextant.v1.ContainerStatus.allocated_resources:type_name -> sextant.v1.ResourceList
-	2,  // 21: sextant.v1.ContainerStatus.resource_requests:type_name -> sextant.v1.ResourceList
-	2,  // 22: sextant.v1.ContainerStatus.resource_limits:type_name -> sextant.v1.ResourceList
-	2,  // 23: sextant.v1.PodResources.requests:type_name -> sextant.v1.ResourceList
-	2,  // 24: sextant.v1.PodResources.limits:type_name -> sextant.v1.ResourceList
-	47, // 25: sextant.v1.Pod.labels:type_name -> sextant.v1.Pod.LabelsEntry
-	16, // 26: sextant.v1.Pod.init_containers:type_name -> sextant.v1.Container
-	16, // 27: sextant.v1.Pod.containers:type_name -> sextant.v1.Container
-	2,  // 28: sextant.v1.Pod.overhead:type_name -> sextant.v1.ResourceList
-	18, // 29: sextant.v1.Pod.resources:type_name -> sextant.v1.PodResources
-	48, // 30: sextant.v1.Pod.node_selector:type_name -> sextant.v1.Pod.NodeSelectorEntry
-	14, // 31: sextant.v1.Pod.affinity:type_name -> sextant.v1.Affinity
-	4,  // 32: sextant.v1.Pod.tolerations:type_name -> sextant.v1.Toleration
-	15, // 33: sextant.v1.Pod.topology_spread_constraints:type_name -> sextant.v1.TopologySpreadConstraint
-	17, // 34: sextant.v1.Pod.container_statuses:type_name -> sextant.v1.ContainerStatus
-	17, // 35: sextant.v1.Pod.init_container_statuses:type_name -> sextant.v1.ContainerStatus
-	49, // 36: sextant.v1.Node.labels:type_name -> sextant.v1.Node.LabelsEntry
-	3,  // 37: sextant.v1.Node.taints:type_name -> sextant.v1.Taint
-	2,  // 38: sextant.v1.Node.capacity:type_name -> sextant.v1.ResourceList
-	2,  // 39: sextant.v1.Node.allocatable:type_name -> sextant.v1.ResourceList
-	50, // 40: sextant.v1.Namespace.labels:type_name -> sextant.v1.Namespace.LabelsEntry
-	10, // 41: sextant.v1.PodDisruptionBudget.selector:type_name -> sextant.v1.LabelSelector
-	23, // 42: sextant.v1.PodDisruptionBudget.min_available:type_name -> sextant.v1.IntOrPercent
-	23, // 43: sextant.v1.PodDisruptionBudget.max_unavailable:type_name -> sextant.v1.IntOrPercent
-	1,  // 44: sextant.v1.ObjectRef.kind:type_name -> sextant.v1.ObjectRef.Kind
-	20, // 45: sextant.v1.Change.upsert_node:type_name -> sextant.v1.Node
-	19, // 46: sextant.v1.Change.upsert_pod:type_name -> sextant.v1.Pod
-	22, // 47: sextant.v1.Change.upsert_priority_class:type_name -> sextant.v1.PriorityClass
-	24, // 48: sextant.v1.Change.upsert_pod_disruption_budget:type_name -> sextant.v1.PodDisruptionBudget
-	25, // 49: sextant.v1.Change.delete:type_name -> sextant.v1.ObjectRef
-	21, // 50: sextant.v1.Change.upsert_namespace:type_name -> sextant.v1.Namespace
-	27, // 51: sextant.v1.ScoringStrategy.resources:type_name -> sextant.v1.ResourceSpec
-	28, // 52: sextant.v1.ScoringStrategy.shape:type_name -> sextant.v1.UtilizationShapePoint
-	26, // 53: sextant.v1.FullSnapshot.objects:type_name -> sextant.v1.Change
-	29, // 54: sextant.v1.FullSnapshot.scoring_strategy:type_name -> sextant.v1.ScoringStrategy
-	26, // 55: sextant.v1.Delta.changes:type_name -> sextant.v1.Change
-	30, // 56: sextant.v1.SyncRequest.full:type_name -> sextant.v1.FullSnapshot
-	31, // 57: sextant.v1.SyncRequest.delta:type_name -> sextant.v1.Delta
-	19, // 58: sextant.v1.EvaluateRequest.pod:type_name -> sextant.v1.Pod
-	10, // 59: sextant.v1.EvaluateRequest.default_spread_selector:type_name -> sextant.v1.LabelSelector
-	0,  // 60: sextant.v1.NodeResult.code:type_name -> sextant.v1.FilterCode
-	35, // 61: sextant.v1.EvaluateResponse.nodes:type_name -> sextant.v1.NodeResult
-	19, // 62: sextant.v1.PreemptRequest.pod:type_name -> sextant.v1.Pod
-	10, // 63: sextant.v1.PreemptRequest.default_spread_selector:type_name -> sextant.v1.LabelSelector
-	39, // 64: sextant.v1.PreemptionCandidate.victims:type_name -> sextant.v1.Victim
-	39, // 65: sextant.v1.PreemptResponse.victims:type_name -> sextant.v1.Victim
-	38, // 66: sextant.v1.PreemptResponse.all_candidates:type_name -> sextant.v1.PreemptionCandidate
-	19, // 67: sextant.v1.AssumeRequest.pod:type_name -> sextant.v1.Pod
-	32, // 68: sextant.v1.Engine.Sync:input_type -> sextant.v1.SyncRequest
-	34, // 69: sextant.v1.Engine.Evaluate:input_type -> sextant.v1.EvaluateRequest
-	37, // 70: sextant.v1.Engine.Preempt:input_type -> sextant.v1.PreemptRequest
-	41, // 71: sextant.v1.Engine.Assume:input_type -> sextant.v1.AssumeRequest
-	43, // 72: sextant.v1.Engine.Forget:input_type -> sextant.v1.ForgetRequest
-	33, // 73: sextant.v1.Engine.Sync:output_type -> sextant.v1.SyncResponse
-	36, // 74: sextant.v1.Engine.Evaluate:output_type -> sextant.v1.EvaluateResponse
-	40, // 75: sextant.v1.Engine.Preempt:output_type -> sextant.v1.PreemptResponse
-	42, // 76: sextant.v1.Engine.Assume:output_type -> sextant.v1.AssumeResponse
-	44, // 77: sextant.v1.Engine.Forget:output_type -> sextant.v1.ForgetResponse
-	73, // [73:78] is the sub-list for method output_type
-	68, // [68:73] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	70,  // 0: sextant.v1.ResourceList.items:type_name -> sextant.v1.ResourceList.ItemsEntry
+	5,   // 1: sextant.v1.NodeSelectorTerm.match_expressions:type_name -> sextant.v1.SelectorRequirement
+	5,   // 2: sextant.v1.NodeSelectorTerm.match_fields:type_name -> sextant.v1.SelectorRequirement
+	6,   // 3: sextant.v1.NodeSelector.node_selector_terms:type_name -> sextant.v1.NodeSelectorTerm
+	6,   // 4: sextant.v1.PreferredSchedulingTerm.preference:type_name -> sextant.v1.NodeSelectorTerm
+	7,   // 5: sextant.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> sextant.v1.NodeSelector
+	8,   // 6: sextant.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> sextant.v1.PreferredSchedulingTerm
+	71,  // 7: sextant.v1.LabelSelector.match_labels:type_name -> sextant.v1.LabelSelector.MatchLabelsEntry
+	5,   // 8: sextant.v1.LabelSelector.match_expressions:type_name -> sextant.v1.SelectorRequirement
+	10,  // 9: sextant.v1.PodAffinityTerm.label_selector:type_name -> sextant.v1.LabelSelector
+	10,  // 10: sextant.v1.PodAffinityTerm.namespace_selector:type_name -> sextant.v1.LabelSelector
+	11,  // 11: sextant.v1.WeightedPodAffinityTerm.pod_affinity_term:type_name -> sextant.v1.PodAffinityTerm
+	11,  // 12: sextant.v1.PodAffinity.required_during_scheduling_ignored_during_execution:type_name -> sextant.v1.PodAffinityTerm
+	12,  // 13: sextant.v1.PodAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> sextant.v1.WeightedPodAffinityTerm
+	9,   // 14: sextant.v1.Affinity.node_affinity:type_name -> sextant.v1.NodeAffinity
+	13,  // 15: sextant.v1.Affinity.pod_affinity:type_name -> sextant.v1.PodAffinity
+	13,  // 16: sextant.v1.Affinity.pod_anti_affinity:type_name -> sextant.v1.PodAffinity
+	10,  // 17: sextant.v1.TopologySpreadConstraint.label_selector:type_name -> sextant.v1.LabelSelector
+	2,   // 18: sextant.v1.Container.requests:type_name -> sextant.v1.ResourceList
+	2,   // 19: sextant.v1.Container.limits:type_name -> sextant.v1.ResourceList
+	2,   // 20: sextant.v1.ContainerStatus.allocated_resources:type_name -> sextant.v1.ResourceList
+	2,   // 21: sextant.v1.ContainerStatus.resource_requests:type_name -> sextant.v1.ResourceList
+	2,   // 22: sextant.v1.ContainerStatus.resource_limits:type_name -> sextant.v1.ResourceList
+	2,   // 23: sextant.v1.PodResources.requests:type_name -> sextant.v1.ResourceList
+	2,   // 24: sextant.v1.PodResources.limits:type_name -> sextant.v1.ResourceList
+	72,  // 25: sextant.v1.Pod.labels:type_name -> sextant.v1.Pod.LabelsEntry
+	16,  // 26: sextant.v1.Pod.init_containers:type_name -> sextant.v1.Container
+	16,  // 27: sextant.v1.Pod.containers:type_name -> sextant.v1.Container
+	2,   // 28: sextant.v1.Pod.overhead:type_name -> sextant.v1.ResourceList
+	18,  // 29: sextant.v1.Pod.resources:type_name -> sextant.v1.PodResources
+	73,  // 30: sextant.v1.Pod.node_selector:type_name -> sextant.v1.Pod.NodeSelectorEntry
+	14,  // 31: sextant.v1.Pod.affinity:type_name -> sextant.v1.Affinity
+	4,   // 32: sextant.v1.Pod.tolerations:type_name -> sextant.v1.Toleration
+	15,  // 33: sextant.v1.Pod.topology_spread_constraints:type_name -> sextant.v1.TopologySpreadConstraint
+	17,  // 34: sextant.v1.Pod.container_statuses:type_name -> sextant.v1.ContainerStatus
+	17,  // 35: sextant.v1.Pod.init_container_statuses:type_name -> sextant.v1.ContainerStatus
+	20,  // 36: sextant.v1.Pod.resource_claims:type_name -> sextant.v1.PodResourceClaim
+	21,  // 37: sextant.v1.Pod.resource_claim_statuses:type_name -> sextant.v1.PodResourceClaimStatus
+	74,  // 38: sextant.v1.Node.labels:type_name -> sextant.v1.Node.LabelsEntry
+	3,   // 39: sextant.v1.Node.taints:type_name -> sextant.v1.Taint
+	2,   // 40: sextant.v1.Node.capacity:type_name -> sextant.v1.ResourceList
+	2,   // 41: sextant.v1.Node.allocatable:type_name -> sextant.v1.ResourceList
+	75,  // 42: sextant.v1.Namespace.labels:type_name -> sextant.v1.Namespace.LabelsEntry
+	10,  // 43: sextant.v1.PodDisruptionBudget.selector:type_name -> sextant.v1.LabelSelector
+	25,  // 44: sextant.v1.PodDisruptionBudget.min_available:type_name -> sextant.v1.IntOrPercent
+	25,  // 45: sextant.v1.PodDisruptionBudget.max_unavailable:type_name -> sextant.v1.IntOrPercent
+	28,  // 46: sextant.v1.CapacityRequestPolicy.valid_range:type_name -> sextant.v1.CapacityRequestPolicyRange
+	29,  // 47: sextant.v1.DeviceCapacity.request_policy:type_name -> sextant.v1.CapacityRequestPolicy
+	76,  // 48: sextant.v1.DeviceCounterConsumption.counters:type_name -> sextant.v1.DeviceCounterConsumption.CountersEntry
+	77,  // 49: sextant.v1.Device.attributes:type_name -> sextant.v1.Device.AttributesEntry
+	78,  // 50: sextant.v1.Device.capacity:type_name -> sextant.v1.Device.CapacityEntry
+	33,  // 51: sextant.v1.Device.consumes_counters:type_name -> sextant.v1.DeviceCounterConsumption
+	7,   // 52: sextant.v1.Device.node_selector:type_name -> sextant.v1.NodeSelector
+	31,  // 53: sextant.v1.Device.taints:type_name -> sextant.v1.DeviceTaint
+	79,  // 54: sextant.v1.CounterSet.counters:type_name -> sextant.v1.CounterSet.CountersEntry
+	7,   // 55: sextant.v1.ResourceSlice.node_selector:type_name -> sextant.v1.NodeSelector
+	34,  // 56: sextant.v1.ResourceSlice.devices:type_name -> sextant.v1.Device
+	35,  // 57: sextant.v1.ResourceSlice.shared_counters:type_name -> sextant.v1.CounterSet
+	37,  // 58: sextant.v1.DeviceClass.selectors:type_name -> sextant.v1.DeviceSelector
+	80,  // 59: sextant.v1.CapacityRequirements.requests:type_name -> sextant.v1.CapacityRequirements.RequestsEntry
+	37,  // 60: sextant.v1.DeviceRequestSpec.selectors:type_name -> sextant.v1.DeviceSelector
+	32,  // 61: sextant.v1.DeviceRequestSpec.tolerations:type_name -> sextant.v1.DeviceToleration
+	39,  // 62: sextant.v1.DeviceRequestSpec.capacity:type_name -> sextant.v1.CapacityRequirements
+	40,  // 63: sextant.v1.DeviceSubRequest.spec:type_name -> sextant.v1.DeviceRequestSpec
+	40,  // 64: sextant.v1.DeviceRequest.exactly:type_name -> sextant.v1.DeviceRequestSpec
+	41,  // 65: sextant.v1.DeviceRequest.first_available:type_name -> sextant.v1.DeviceSubRequest
+	32,  // 66: sextant.v1.DeviceRequestAllocationResult.tolerations:type_name -> sextant.v1.DeviceToleration
+	81,  // 67: sextant.v1.DeviceRequestAllocationResult.consumed_capacity:type_name -> sextant.v1.DeviceRequestAllocationResult.ConsumedCapacityEntry
+	44,  // 68: sextant.v1.AllocationResult.devices:type_name -> sextant.v1.DeviceRequestAllocationResult
+	7,   // 69: sextant.v1.AllocationResult.node_selector:type_name -> sextant.v1.NodeSelector
+	82,  // 70: sextant.v1.AllocatedDeviceStatus.conditions:type_name -> sextant.v1.AllocatedDeviceStatus.ConditionsEntry
+	42,  // 71: sextant.v1.ResourceClaim.requests:type_name -> sextant.v1.DeviceRequest
+	43,  // 72: sextant.v1.ResourceClaim.constraints:type_name -> sextant.v1.DeviceConstraint
+	45,  // 73: sextant.v1.ResourceClaim.allocation:type_name -> sextant.v1.AllocationResult
+	46,  // 74: sextant.v1.ResourceClaim.reserved_for:type_name -> sextant.v1.ResourceClaimConsumerReference
+	47,  // 75: sextant.v1.ResourceClaim.device_statuses:type_name -> sextant.v1.AllocatedDeviceStatus
+	1,   // 76: sextant.v1.ObjectRef.kind:type_name -> sextant.v1.ObjectRef.Kind
+	22,  // 77: sextant.v1.Change.upsert_node:type_name -> sextant.v1.Node
+	19,  // 78: sextant.v1.Change.upsert_pod:type_name -> sextant.v1.Pod
+	24,  // 79: sextant.v1.Change.upsert_priority_class:type_name -> sextant.v1.PriorityClass
+	26,  // 80: sextant.v1.Change.upsert_pod_disruption_budget:type_name -> sextant.v1.PodDisruptionBudget
+	49,  // 81: sextant.v1.Change.delete:type_name -> sextant.v1.ObjectRef
+	23,  // 82: sextant.v1.Change.upsert_namespace:type_name -> sextant.v1.Namespace
+	38,  // 83: sextant.v1.Change.upsert_device_class:type_name -> sextant.v1.DeviceClass
+	36,  // 84: sextant.v1.Change.upsert_resource_slice:type_name -> sextant.v1.ResourceSlice
+	48,  // 85: sextant.v1.Change.upsert_resource_claim:type_name -> sextant.v1.ResourceClaim
+	51,  // 86: sextant.v1.ScoringStrategy.resources:type_name -> sextant.v1.ResourceSpec
+	52,  // 87: sextant.v1.ScoringStrategy.shape:type_name -> sextant.v1.UtilizationShapePoint
+	50,  // 88: sextant.v1.FullSnapshot.objects:type_name -> sextant.v1.Change
+	53,  // 89: sextant.v1.FullSnapshot.scoring_strategy:type_name -> sextant.v1.ScoringStrategy
+	50,  // 90: sextant.v1.Delta.changes:type_name -> sextant.v1.Change
+	54,  // 91: sextant.v1.SyncRequest.full:type_name -> sextant.v1.FullSnapshot
+	55,  // 92: sextant.v1.SyncRequest.delta:type_name -> sextant.v1.Delta
+	19,  // 93: sextant.v1.EvaluateRequest.pod:type_name -> sextant.v1.Pod
+	10,  // 94: sextant.v1.EvaluateRequest.default_spread_selector:type_name -> sextant.v1.LabelSelector
+	0,   // 95: sextant.v1.NodeResult.code:type_name -> sextant.v1.FilterCode
+	59,  // 96: sextant.v1.EvaluateResponse.nodes:type_name -> sextant.v1.NodeResult
+	19,  // 97: sextant.v1.PreemptRequest.pod:type_name -> sextant.v1.Pod
+	10,  // 98: sextant.v1.PreemptRequest.default_spread_selector:type_name -> sextant.v1.LabelSelector
+	63,  // 99: sextant.v1.PreemptionCandidate.victims:type_name -> sextant.v1.Victim
+	63,  // 100: sextant.v1.PreemptResponse.victims:type_name -> sextant.v1.Victim
+	62,  // 101: sextant.v1.PreemptResponse.all_candidates:type_name -> sextant.v1.PreemptionCandidate
+	19,  // 102: sextant.v1.AssumeRequest.pod:type_name -> sextant.v1.Pod
+	45,  // 103: sextant.v1.ClaimAllocation.allocation:type_name -> sextant.v1.AllocationResult
+	66,  // 104: sextant.v1.AssumeResponse.allocations:type_name -> sextant.v1.ClaimAllocation
+	27,  // 105: sextant.v1.Device.AttributesEntry.value:type_name -> sextant.v1.DeviceAttribute
+	30,  // 106: sextant.v1.Device.CapacityEntry.value:type_name -> sextant.v1.DeviceCapacity
+	56,  // 107: sextant.v1.Engine.Sync:input_type -> sextant.v1.SyncRequest
+	58,  // 108: sextant.v1.Engine.Evaluate:input_type -> sextant.v1.EvaluateRequest
+	61,  // 109: sextant.v1.Engine.Preempt:input_type -> sextant.v1.PreemptRequest
+	65,  // 110: sextant.v1.Engine.Assume:input_type -> sextant.v1.AssumeRequest
+	68,  // 111: sextant.v1.Engine.Forget:input_type -> sextant.v1.ForgetRequest
+	57,  // 112: sextant.v1.Engine.Sync:output_type -> sextant.v1.SyncResponse
+	60,  // 113: sextant.v1.Engine.Evaluate:output_type -> sextant.v1.EvaluateResponse
+	64,  // 114: sextant.v1.Engine.Preempt:output_type -> sextant.v1.PreemptResponse
+	67,  // 115: sextant.v1.Engine.Assume:output_type -> sextant.v1.AssumeResponse
+	69,  // 116: sextant.v1.Engine.Forget:output_type -> sextant.v1.ForgetResponse
+	112, // [112:117] is the sub-list for method output_type
+	107, // [107:112] is the sub-list for method input_type
+	107, // [107:107] is the sub-list for extension type_name
+	107, // [107:107] is the sub-list for extension extendee
+	0,   // [0:107] is the sub-list for field type_name
 }
 
 func init() { file_sextant_v1_engine_proto_init() }
@@ -3692,15 +5893,39 @@ func file_sextant_v1_engine_proto_init() {
 	file_sextant_v1_engine_proto_msgTypes[13].OneofWrappers = []any{}
 	file_sextant_v1_engine_proto_msgTypes[14].OneofWrappers = []any{}
 	file_sextant_v1_engine_proto_msgTypes[17].OneofWrappers = []any{}
-	file_sextant_v1_engine_proto_msgTypes[24].OneofWrappers = []any{
+	file_sextant_v1_engine_proto_msgTypes[18].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[19].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[25].OneofWrappers = []any{
+		(*DeviceAttribute_Int)(nil),
+		(*DeviceAttribute_Bool)(nil),
+		(*DeviceAttribute_String_)(nil),
+		(*DeviceAttribute_Version)(nil),
+	}
+	file_sextant_v1_engine_proto_msgTypes[26].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[27].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[30].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[32].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[34].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[35].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[36].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[38].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[41].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[42].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[43].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[45].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[46].OneofWrappers = []any{}
+	file_sextant_v1_engine_proto_msgTypes[48].OneofWrappers = []any{
 		(*Change_UpsertNode)(nil),
 		(*Change_UpsertPod)(nil),
 		(*Change_UpsertPriorityClass)(nil),
 		(*Change_UpsertPodDisruptionBudget)(nil),
 		(*Change_Delete)(nil),
 		(*Change_UpsertNamespace)(nil),
+		(*Change_UpsertDeviceClass)(nil),
+		(*Change_UpsertResourceSlice)(nil),
+		(*Change_UpsertResourceClaim)(nil),
 	}
-	file_sextant_v1_engine_proto_msgTypes[30].OneofWrappers = []any{
+	file_sextant_v1_engine_proto_msgTypes[54].OneofWrappers = []any{
 		(*SyncRequest_Full)(nil),
 		(*SyncRequest_Delta)(nil),
 	}
@@ -3710,7 +5935,7 @@ func file_sextant_v1_engine_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sextant_v1_engine_proto_rawDesc), len(file_sextant_v1_engine_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   49,
+			NumMessages:   81,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
