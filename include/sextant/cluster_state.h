@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "sextant/dra.h"
 #include "sextant/model.h"
 
 namespace sextant {
@@ -25,6 +26,7 @@ class ResourceRegistry;
 class NodeLabelIndex;
 class PodLabelIndex;
 class AffinityTermIndex;
+class DraInventory;
 
 class ClusterState {
  public:
@@ -62,6 +64,25 @@ class ClusterState {
   absl::Status UpsertNamespace(const Namespace& ns);
   absl::Status RemoveNamespace(absl::string_view name);
 
+  // Dynamic resource allocation objects (src/dra/inventory.h keeps them with the devices they
+  // make taken). Claims are keyed "namespace/name". InvalidArgument for an object without a name
+  // (a claim without a namespace); NotFound when removing an unknown one. Replacing or removing
+  // a claim releases what its previous allocation held.
+  absl::Status UpsertDeviceClass(const DeviceClass& device_class);
+  absl::Status RemoveDeviceClass(absl::string_view name);
+  absl::Status UpsertResourceSlice(const ResourceSlice& slice);
+  absl::Status RemoveResourceSlice(absl::string_view name);
+  absl::Status UpsertResourceClaim(const ResourceClaim& claim);
+  absl::Status RemoveResourceClaim(absl::string_view key);
+  // Records allocations made for the assumed pod `pod_key` (claim key -> allocation), all or
+  // nothing: FailedPrecondition if a claim is unknown, allocated or already being allocated.
+  // ForgetPod and RemovePod of that pod drop them; a claim upsert that shows an allocation ends
+  // its own.
+  absl::Status AddPendingAllocations(
+      const std::string& pod_key,
+      const std::vector<std::pair<std::string, AllocationResult>>& allocations);
+  const DraInventory& dra() const { return *dra_; }
+
   // Nodes that are candidates for scheduling, in the order they were first added.
   const std::vector<uint32_t>& live_nodes() const { return live_nodes_; }
   const NodeInfo& node(uint32_t index) const;
@@ -95,7 +116,8 @@ class ClusterState {
   std::vector<const Pod*> pods() const;
 
   // A deterministic digest (32 hex digits) of everything the state holds: the objects (nodes,
-  // pods with their binding and assumed flag, namespaces, priority classes, disruption budgets)
+  // pods with their binding and assumed flag, namespaces, priority classes, disruption budgets,
+  // DRA classes, slices, claims and allocations in flight)
   // and what scheduling reads derived from them (each node's allocatable and requested
   // resources, its bound and nominated pods), in an order independent of the order of updates.
   // Equal digests mean equal states; a rejected change leaves it unchanged. The generation
@@ -121,6 +143,7 @@ class ClusterState {
   std::vector<NodeInfo> nodes_;  // contiguous: Evaluate scans them all
   std::vector<uint32_t> live_nodes_;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<DraInventory> dra_;
   std::vector<PriorityClass> priority_classes_;
   std::vector<PodDisruptionBudget> pdbs_;
   uint64_t generation_ = 0;

@@ -19,21 +19,40 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sextant/cluster_state.h"
+#include "sextant/dra.h"
 #include "sextant/evaluate.h"
 #include "sextant/model.h"
 #include "sextant/preemption.h"
 
 namespace sextant {
 
-// Deleting names an object by kind and key ("namespace/name" for pods and PDBs, name otherwise).
+// Deleting names an object by kind and key ("namespace/name" for pods, PDBs and resource claims,
+// name otherwise).
 struct DeleteObject {
-  enum class Kind { kNode, kPod, kPriorityClass, kPodDisruptionBudget, kNamespace };
+  enum class Kind {
+    kNode,
+    kPod,
+    kPriorityClass,
+    kPodDisruptionBudget,
+    kNamespace,
+    kDeviceClass,
+    kResourceSlice,
+    kResourceClaim,
+  };
   Kind kind = Kind::kPod;
   std::string key;
 };
 
-using ClusterChange =
-    std::variant<Node, Pod, PriorityClass, PodDisruptionBudget, Namespace, DeleteObject>;
+using ClusterChange = std::variant<Node, Pod, PriorityClass, PodDisruptionBudget, Namespace,
+                                   DeviceClass, ResourceSlice, ResourceClaim, DeleteObject>;
+
+// A claim the engine allocated for an assumed pod (Engine::Assume).
+struct ClaimAllocation {
+  std::string name_space;
+  std::string name;
+  std::string uid;
+  AllocationResult allocation;
+};
 
 struct EngineOptions {
   ProfileOptions profile;
@@ -70,7 +89,9 @@ class Engine {
   // Runs the scheduling cycle for `pod` and hands the result and the state it refers to to
   // `consume` while the state is held for reading. Waits up to `wait` for min_sequence to be
   // applied. Unavailable if the engine is not synced or still behind min_sequence after the wait
-  // ("stale"); FailedPrecondition if `epoch` is non-empty and not this engine's.
+  // ("stale"); FailedPrecondition if `epoch` is non-empty and not this engine's; Aborted when a
+  // plugin failed the cycle with an error (upstream's Error status, e.g. a CEL runtime error in
+  // a device selector), with the plugin's message.
   absl::Status Evaluate(const Pod& pod, uint64_t min_sequence, const std::string& epoch,
                         absl::Duration wait,
                         const std::function<void(const Evaluation&, const ClusterState&)>& consume);
@@ -89,8 +110,13 @@ class Engine {
   // ClusterState::CheckConsistency of the current state (a full rebuild: tests and fuzzing).
   absl::Status CheckConsistency() const;
 
-  // Accounts `pod` on `node` until the binding shows up in a delta or Forget is called.
-  absl::Status Assume(const Pod& pod, const std::string& node, const std::string& epoch);
+  // Accounts `pod` on `node` until the binding shows up in a delta or Forget is called. The
+  // pod's claims that are not allocated yet are allocated on `node` (DynamicResources' Reserve)
+  // and returned in `allocations` (may be null when the pod has no claims); their devices count
+  // as taken until the claims show an allocation, go, or Forget. Aborted (nothing assumed) when
+  // the claims can no longer be allocated there.
+  absl::Status Assume(const Pod& pod, const std::string& node, const std::string& epoch,
+                      std::vector<ClaimAllocation>* allocations = nullptr);
   absl::Status Forget(const std::string& pod_key, const std::string& epoch);
 
  private:

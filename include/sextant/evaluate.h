@@ -56,6 +56,7 @@ struct ProfileOptions {
   int64_t balanced_allocation_weight = 1;
   int64_t pod_topology_spread_weight = 2;
   int64_t inter_pod_affinity_weight = 2;
+  int64_t dynamic_resources_weight = 2;
   // InterPodAffinityArgs.
   int32_t hard_pod_affinity_weight = 1;  // 0..100
   bool ignore_preferred_terms_of_existing_pods = false;
@@ -89,17 +90,18 @@ enum class PluginId : uint8_t {
   kNodeResourcesBalancedAllocation,
   kPodTopologySpread,
   kInterPodAffinity,
-  // Rejects pods with DRA resource claims, which the engine does not allocate yet.
   kDynamicResources,
 };
 const char* PluginName(PluginId plugin);
 
 // The score plugins, in the order NodeVerdict::plugin_scores holds them.
-inline constexpr int kNumScorePlugins = 6;
+inline constexpr int kNumScorePlugins = 7;
 inline constexpr PluginId kScorePlugins[kNumScorePlugins] = {
-    PluginId::kTaintToleration,  PluginId::kNodeAffinity,
-    PluginId::kNodeResourcesFit, PluginId::kNodeResourcesBalancedAllocation,
-    PluginId::kPodTopologySpread, PluginId::kInterPodAffinity};
+    PluginId::kTaintToleration,   PluginId::kNodeAffinity,
+    PluginId::kNodeResourcesFit,  PluginId::kNodeResourcesBalancedAllocation,
+    PluginId::kPodTopologySpread, PluginId::kInterPodAffinity,
+    PluginId::kDynamicResources};
+inline constexpr int kDynamicResourcesScoreSlot = 6;
 
 struct NodeVerdict {
   uint32_t node = 0;  // index into ClusterState::node()
@@ -110,10 +112,11 @@ struct NodeVerdict {
   // NodeResourcesFit failures: bit 0 pods, 1 cpu, 2 memory, 3 ephemeral-storage,
   // 4+i the pod's i-th scalar resource (Evaluation::scalar_resource_names).
   uint64_t fit_mask = 0;
-  // Which of the failing plugin's reasons (PodTopologySpreadReason, InterPodAffinityReason).
+  // Which of the failing plugin's reasons (PodTopologySpreadReason, InterPodAffinityReason,
+  // DynamicResourcesReason).
   uint8_t reason = 0;
   // Feasible nodes only: normalised score of each score plugin (before weights), and the total.
-  int32_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0, 0, 0};
+  int32_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0, 0, 0, 0};
   int64_t score = 0;
 };
 
@@ -133,6 +136,11 @@ struct Evaluation {
   std::vector<std::string> scalar_resource_names;
   // The names of plugins that narrowed the candidate set in PreFilter, sorted.
   std::vector<std::string> prefilter_narrowing_plugins;
+  // A plugin failed the cycle with an error (upstream's Error status): no node is chosen and the
+  // caller reports this instead of the verdicts.
+  std::string error;
+  // DynamicResources: the pod's allocated claims ("namespace/name") unreachable from some node.
+  std::vector<std::string> unavailable_claims;
 
   // Upstream-style reasons of one verdict ("Insufficient cpu", "node(s) had untolerated taint(s)").
   std::vector<std::string> Reasons(const NodeVerdict& verdict) const;

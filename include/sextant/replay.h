@@ -38,6 +38,8 @@ struct PodOutcome {
   int64_t feasible_nodes = 0;
   std::string message;  // FitError text when unschedulable
   int64_t latency_nanos = 0;
+  // DRA devices allocated for the pod's claims: "namespace/claim: driver/pool/device".
+  std::vector<std::string> devices;
 };
 
 // One preemption: the pod, the node it was nominated to, the pods evicted for it.

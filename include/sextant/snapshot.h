@@ -1,5 +1,6 @@
 // Recorded cluster snapshots: the Kubernetes `List` that
-//   kubectl get nodes,pods,priorityclasses,poddisruptionbudgets -A -o json
+//   kubectl get nodes,pods,namespaces,priorityclasses,poddisruptionbudgets,deviceclasses,
+//       resourceslices,resourceclaims -A -o json  (one line)
 // prints, read into plain model values. Unknown kinds and unknown fields are ignored; a malformed
 // object is rejected with an error naming the object and the field. Thread-compatible.
 #ifndef SEXTANT_SNAPSHOT_H_
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sextant/dra.h"
 #include "sextant/model.h"
 
 namespace sextant {
@@ -20,6 +22,10 @@ struct Snapshot {
   std::vector<PriorityClass> priority_classes;
   std::vector<PodDisruptionBudget> pod_disruption_budgets;
   std::vector<Namespace> namespaces;  // optional: their labels serve pod affinity namespaceSelectors
+  // Dynamic resource allocation (resource.k8s.io/v1).
+  std::vector<DeviceClass> device_classes;
+  std::vector<ResourceSlice> resource_slices;
+  std::vector<ResourceClaim> resource_claims;
 };
 
 // Parses a snapshot from JSON text. Errors are InvalidArgument and read like

@@ -50,6 +50,15 @@ void FilterNode(const CycleState& cycle, const ClusterState& state, uint32_t ind
       return fail(PluginId::kInterPodAffinity, r.code);
     }
   }
+  if (cycle.dra) {
+    DynamicResourcesFilterResult r = DynamicResourcesFilter(*cycle.dra, index, *node.node);
+    if (r.code != FilterCode::kSuccess) {
+      v.reason = static_cast<uint8_t>(r.reason);
+      return fail(PluginId::kDynamicResources, r.code);
+    }
+    // Score reads what Filter allocated (upstream keeps the allocation per node).
+    v.plugin_scores[kDynamicResourcesScoreSlot] = static_cast<int32_t>(r.score);
+  }
 }
 
 SimulatedNode::SimulatedNode(const ClusterState& state, uint32_t index, const NodeInfo& node,
@@ -62,6 +71,7 @@ SimulatedNode::SimulatedNode(const ClusterState& state, uint32_t index, const No
   cycle_.fit = cycle.fit;
   cycle_.spread = cycle.spread;
   cycle_.pod_affinity = cycle.pod_affinity;
+  cycle_.dra = cycle.dra;
   node_.present = node.present;
   node_.unschedulable = node.unschedulable;
   node_.has_hard_taints = node.has_hard_taints;
@@ -120,6 +130,7 @@ void PreFilterForFilters(const ProfileOptions& options, const ClusterState& stat
   cycle->fit = NodeResourcesFitPreFilter(pod, state.resources(), options);
   cycle->spread = PodTopologySpreadPreFilter(pod, state, SpreadArgs(options));
   cycle->pod_affinity = InterPodAffinityPreFilter(pod, state);
+  cycle->dra = DynamicResourcesPreFilter(pod, state).state;
 }
 
 }  // namespace sextant

@@ -4,6 +4,9 @@
 #ifndef SEXTANT_FRAMEWORK_CYCLE_STATE_H_
 #define SEXTANT_FRAMEWORK_CYCLE_STATE_H_
 
+#include <memory>
+
+#include "plugins/dynamic_resources.h"
 #include "plugins/inter_pod_affinity.h"
 #include "plugins/node_affinity.h"
 #include "plugins/node_resources_balanced_allocation.h"
@@ -29,12 +32,15 @@ struct CycleState {
   PodTopologySpreadPreFilterState spread;
   InterPodAffinityPreFilterState pod_affinity;
   InterPodAffinityPreScoreState pod_affinity_score;
+  // Null when the pod has no DRA claims.
+  std::shared_ptr<const DynamicResourcesState> dra;
 };
 
 PodTopologySpreadArgs SpreadArgs(const ProfileOptions& options);
 
-// The PreFilter state the filters read (node affinity, fit, spread, pod affinity). The caller
-// has already handled a PreFilter rejection (Evaluation::prefilter_message).
+// The PreFilter state the filters read (node affinity, fit, spread, pod affinity, dynamic
+// resources). The caller has already handled a PreFilter rejection
+// (Evaluation::prefilter_message).
 void PreFilterForFilters(const ProfileOptions& options, const ClusterState& state, const Pod& pod,
                          CycleState* cycle);
 

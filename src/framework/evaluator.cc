@@ -13,6 +13,7 @@
 #include "framework/cycle_state.h"
 #include "framework/parallel.h"
 #include "model/selectors.h"
+#include "plugins/dynamic_resources.h"
 #include "plugins/helper.h"
 #include "plugins/inter_pod_affinity.h"
 #include "plugins/node_affinity.h"
@@ -154,7 +155,8 @@ absl::Status ValidateProfileOptions(const ProfileOptions& options) {
   }
   for (int64_t w : {options.taint_toleration_weight, options.node_affinity_weight,
                     options.node_resources_fit_weight, options.balanced_allocation_weight,
-                    options.pod_topology_spread_weight, options.inter_pod_affinity_weight}) {
+                    options.pod_topology_spread_weight, options.inter_pod_affinity_weight,
+                    options.dynamic_resources_weight}) {
     if (w < 0 || w > 100) {
       return absl::InvalidArgumentError("plugin weights: must be in the range [0, 100]");
     }
@@ -194,6 +196,8 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   out.chosen.reset();
   out.scalar_resource_names.clear();
   out.prefilter_narrowing_plugins.clear();
+  out.error.clear();
+  out.unavailable_claims.clear();
   out.pod_key = pod.Key();
   out.qos = ComputeQosClass(pod);
   const std::vector<uint32_t>& live = state.live_nodes();
@@ -203,20 +207,6 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   cycle.pod = &pod;
 
   // ---- PreFilter ----
-  // Dynamic resource claims: the engine does not allocate DRA devices yet. Placing such a pod
-  // while ignoring its claims would bind it to a node where its claim is never allocated (the
-  // kubelet would hold it in ContainerCreating), so the pod is refused with a reason that says
-  // what to do instead (docs/parity.md, difference 15).
-  if (!pod.resource_claims.empty()) {
-    out.verdicts.clear();
-    out.prefilter_plugin = PluginId::kDynamicResources;
-    std::vector<std::string> names;
-    for (const PodResourceClaim& claim : pod.resource_claims) names.push_back(claim.name);
-    out.prefilter_message = absl::StrCat(
-        "pod uses dynamic resource claims (", absl::StrJoin(names, ", "),
-        "), which Sextant does not allocate yet; schedule it with the default scheduler");
-    return;
-  }
   cycle.node_affinity = NodeAffinityPreFilter(pod);
   if (cycle.node_affinity.conflict) {
     out.verdicts.clear();
@@ -256,6 +246,22 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
             : absl::StrCat("node(s) didn't satisfy plugin(s) [", absl::StrJoin(plugins, " "),
                            "] simultaneously");
     return;
+  }
+  // DynamicResources runs last (upstream places it after InterPodAffinity).
+  {
+    DynamicResourcesPreFilterResult dra = DynamicResourcesPreFilter(pod, state);
+    if (!dra.error.empty()) {
+      out.verdicts.clear();
+      out.error = std::move(dra.error);
+      return;
+    }
+    if (!dra.reject.empty()) {
+      out.verdicts.clear();
+      out.prefilter_plugin = PluginId::kDynamicResources;
+      out.prefilter_message = std::move(dra.reject);
+      return;
+    }
+    cycle.dra = std::move(dra.state);
   }
 
   // ---- PreScore (pod-only parts; computed up front so Filter and Score fuse in one pass) ----
@@ -315,6 +321,9 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
     return summary;
   };
   RangeSummary total;
+  // DynamicResources' raw scores of the feasible nodes are in plugin_scores (Filter computed
+  // them); NormalizeScore needs their highest.
+  int64_t max_dra = 0;
   const size_t threads = static_cast<size_t>(pool_->threads()) + 1;
   if (threads > 1 && live.size() >= static_cast<size_t>(options_.min_nodes_for_parallelism)) {
     absl::Mutex mu;
@@ -334,8 +343,23 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   // ---- NormalizeScore, weights, selection ----
   // TaintToleration normalises in reverse and NodeAffinity forward, both by the highest raw
   // score; the resource scorers are already 0..100. A plugin skipped in PreScore scores 0.
+  if (cycle.dra) {
+    out.unavailable_claims = DynamicResourcesUnavailableClaims(*cycle.dra);
+    if (std::optional<std::string> error = DynamicResourcesError(*cycle.dra)) {
+      out.error = *std::move(error);
+      out.feasible_count = 0;
+      return;
+    }
+  }
   out.feasible_count = total.feasible;
   if (out.feasible_count == 0) return;
+  if (cycle.dra) {
+    for (const NodeVerdict& v : out.verdicts) {
+      if (v.code == FilterCode::kSuccess) {
+        max_dra = std::max<int64_t>(max_dra, v.plugin_scores[kDynamicResourcesScoreSlot]);
+      }
+    }
+  }
 
   // ---- PodTopologySpread PreScore and Score: they depend on the set of feasible nodes ----
   std::vector<uint32_t> feasible;
@@ -363,9 +387,10 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   const int64_t max_affinity = total.max_affinity;
   const bool normalize_affinity = cycle.node_affinity_score.preferred.has_value();
   const int64_t weights[kNumScorePlugins] = {
-      options_.taint_toleration_weight,   options_.node_affinity_weight,
-      options_.node_resources_fit_weight, options_.balanced_allocation_weight,
-      options_.pod_topology_spread_weight, options_.inter_pod_affinity_weight};
+      options_.taint_toleration_weight,    options_.node_affinity_weight,
+      options_.node_resources_fit_weight,  options_.balanced_allocation_weight,
+      options_.pod_topology_spread_weight, options_.inter_pod_affinity_weight,
+      options_.dynamic_resources_weight};
   int64_t best = INT64_MIN;
   uint64_t ties = 0;
   size_t first_best = 0;
@@ -388,6 +413,9 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       v.plugin_scores[5] = static_cast<int32_t>(InterPodAffinityNormalize(
           pod_affinity_raw[i], total.min_pod_affinity, total.max_pod_affinity));
     }
+    // DefaultNormalizeScore, forward; all zero stays zero.
+    v.plugin_scores[kDynamicResourcesScoreSlot] = static_cast<int32_t>(NormalizeScore(
+        kMaxNodeScore, /*reverse=*/false, v.plugin_scores[kDynamicResourcesScoreSlot], max_dra));
     v.score = 0;
     for (int p = 0; p < kNumScorePlugins; ++p) v.score += v.plugin_scores[p] * weights[p];
     if (v.score > best) {
@@ -451,6 +479,16 @@ std::vector<std::string> Evaluation::Reasons(const NodeVerdict& v) const {
           return {kAntiAffinityRulesReason};
         case InterPodAffinityReason::kExistingAntiAffinity:
           return {kExistingAntiAffinityReason};
+      }
+      return {};
+    case PluginId::kDynamicResources:
+      switch (static_cast<DynamicResourcesReason>(v.reason)) {
+        case DynamicResourcesReason::kCannotAllocate:
+          return {kDraCannotAllocateReason};
+        case DynamicResourcesReason::kClaimUnavailable:
+          return {kDraClaimUnavailableReason};
+        case DynamicResourcesReason::kInvalidPools:
+          return {kDraInvalidPoolsReason};
       }
       return {};
     case PluginId::kNodeResourcesFit: {

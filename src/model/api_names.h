@@ -5,6 +5,7 @@
 #define SEXTANT_MODEL_API_NAMES_H_
 
 #include "absl/strings/string_view.h"
+#include "sextant/dra.h"
 #include "sextant/model.h"
 
 namespace sextant {
@@ -53,6 +54,12 @@ constexpr EnumName<UnsatisfiableConstraintAction> kUnsatisfiableActions[] = {
 constexpr EnumName<NodeInclusionPolicy> kNodeInclusionPolicies[] = {
     {"Honor", NodeInclusionPolicy::kHonor},
     {"Ignore", NodeInclusionPolicy::kIgnore},
+};
+// Unknown device taint effects are kept (as kUnknown): upstream's allocator ignores them.
+constexpr EnumName<DeviceTaintEffect> kDeviceTaintEffects[] = {
+    {"None", DeviceTaintEffect::kNone},
+    {"NoSchedule", DeviceTaintEffect::kNoSchedule},
+    {"NoExecute", DeviceTaintEffect::kNoExecute},
 };
 constexpr EnumName<PreemptionPolicy> kPreemptionPolicies[] = {
     {"PreemptLowerPriority", PreemptionPolicy::kPreemptLowerPriority},

@@ -4,6 +4,8 @@
 
 #include "server/convert.h"
 
+#include "server/convert_dra.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -500,6 +502,16 @@ absl::StatusOr<DeleteObject> DecodeDelete(const v1::ObjectRef& in, absl::string_
     case v1::ObjectRef::NAMESPACE:
       out.kind = DeleteObject::Kind::kNamespace;
       break;
+    case v1::ObjectRef::DEVICE_CLASS:
+      out.kind = DeleteObject::Kind::kDeviceClass;
+      break;
+    case v1::ObjectRef::RESOURCE_SLICE:
+      out.kind = DeleteObject::Kind::kResourceSlice;
+      break;
+    case v1::ObjectRef::RESOURCE_CLAIM:
+      out.kind = DeleteObject::Kind::kResourceClaim;
+      namespaced = true;
+      break;
     case v1::ObjectRef::KIND_UNSPECIFIED:
       return Annotate(who, Missing("kind"));
     default:  // a kind from a newer client
@@ -533,15 +545,18 @@ absl::StatusOr<ClusterChange> DecodeChange(const v1::Change& in, absl::string_vi
     case v1::Change::kDelete:
       return AsChange(DecodeDelete(in.delete_(), location));
     case v1::Change::kUpsertDeviceClass:
+      return AsChange(DecodeDeviceClass(in.upsert_device_class(), location));
     case v1::Change::kUpsertResourceSlice:
+      return AsChange(DecodeResourceSlice(in.upsert_resource_slice(), location));
     case v1::Change::kUpsertResourceClaim:
-      return FieldError(location.empty() ? "change" : location, "DRA objects are not decoded yet");
+      return AsChange(DecodeResourceClaim(in.upsert_resource_claim(), location));
     case v1::Change::CHANGE_NOT_SET:
       break;
   }
   return FieldError(location.empty() ? "change" : location,
                     "no object set (upsert_node, upsert_pod, upsert_priority_class, "
-                    "upsert_pod_disruption_budget, upsert_namespace or delete)");
+                    "upsert_pod_disruption_budget, upsert_namespace, upsert_device_class, "
+                    "upsert_resource_slice, upsert_resource_claim or delete)");
 }
 
 // ---- Encoding helpers ----
@@ -639,6 +654,17 @@ void EncodeContainerStatus(const ContainerStatus& in, v1::ContainerStatus* out) 
 }  // namespace
 
 // ---- Decoding ----
+
+absl::Status DecodeNodeSelectorAt(const v1::NodeSelector& in, absl::string_view path,
+                                  NodeSelector* out) {
+  return DecodeNodeSelector(in, path, out);
+}
+
+void EncodeNodeSelector(const NodeSelector& in, v1::NodeSelector* out) {
+  for (const NodeSelectorTerm& term : in.terms) {
+    EncodeNodeSelectorTerm(term, out->add_node_selector_terms());
+  }
+}
 
 absl::StatusOr<Node> FromProto(const v1::Node& node) { return DecodeNode(node, ""); }
 absl::StatusOr<Pod> FromProto(const v1::Pod& pod) { return DecodePod(pod, ""); }
@@ -744,6 +770,7 @@ void ToProto(const Evaluation& evaluation, const ClusterState& state, v1::Evalua
     out->set_chosen_node(state.node(evaluation.verdicts[*evaluation.chosen].node).node->name);
   }
   if (evaluation.feasible_count == 0) out->set_fit_error(evaluation.FitErrorMessage());
+  for (const std::string& claim : evaluation.unavailable_claims) out->add_unavailable_claims(claim);
 
   // Reasons depend only on (prefilter exclusion, failing plugin, fit mask): texts are built once
   // per distinct triple, not once per node.
@@ -931,6 +958,16 @@ void ToProto(const DeleteObject& in, v1::ObjectRef* out) {
     case DeleteObject::Kind::kNamespace:
       out->set_kind(v1::ObjectRef::NAMESPACE);
       break;
+    case DeleteObject::Kind::kDeviceClass:
+      out->set_kind(v1::ObjectRef::DEVICE_CLASS);
+      break;
+    case DeleteObject::Kind::kResourceSlice:
+      out->set_kind(v1::ObjectRef::RESOURCE_SLICE);
+      break;
+    case DeleteObject::Kind::kResourceClaim:
+      out->set_kind(v1::ObjectRef::RESOURCE_CLAIM);
+      namespaced = true;
+      break;
   }
   const size_t slash = in.key.find('/');
   if (namespaced && slash != std::string::npos) {
@@ -955,6 +992,13 @@ void ToProto(const ClusterChange& change, v1::Change* out) {
       auto* encoded = out->mutable_upsert_namespace();
       encoded->set_name(ns.name);
       encoded->mutable_labels()->insert(ns.labels.begin(), ns.labels.end());
+    }
+    void operator()(const DeviceClass& dc) { ToProto(dc, out->mutable_upsert_device_class()); }
+    void operator()(const ResourceSlice& slice) {
+      ToProto(slice, out->mutable_upsert_resource_slice());
+    }
+    void operator()(const ResourceClaim& claim) {
+      ToProto(claim, out->mutable_upsert_resource_claim());
     }
     void operator()(const DeleteObject& del) { ToProto(del, out->mutable_delete_()); }
   };

@@ -73,6 +73,11 @@ void ToProto(const DeleteObject& del, v1::ObjectRef* out);
 void ToProto(const ClusterChange& change, v1::Change* out);
 void ToProto(const ScoringStrategy& strategy, v1::ScoringStrategy* out);
 
+// Node selectors, shared with the DRA converter (convert_dra.h).
+absl::Status DecodeNodeSelectorAt(const v1::NodeSelector& in, absl::string_view path,
+                                  NodeSelector* out);
+void EncodeNodeSelector(const NodeSelector& in, v1::NodeSelector* out);
+
 }  // namespace sextant::server
 
 #endif  // SEXTANT_SERVER_CONVERT_H_

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/convert.h"
+#include "server/convert_dra.h"
 #include "server/status.h"
 #include "spdlog/spdlog.h"
 
@@ -171,8 +172,17 @@ grpc::Status EngineService::Assume(grpc::ServerContext*, const v1::AssumeRequest
   if (request->node().empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError("node: required field is missing"));
   }
-  const absl::Status status = engine_->Assume(*pod, request->node(), request->epoch());
+  std::vector<ClaimAllocation> allocations;
+  const absl::Status status =
+      engine_->Assume(*pod, request->node(), request->epoch(), &allocations);
   if (!status.ok()) return ToGrpcStatus(status);
+  for (const ClaimAllocation& a : allocations) {
+    v1::ClaimAllocation* out = response->add_allocations();
+    out->set_namespace_(a.name_space);
+    out->set_name(a.name);
+    out->set_uid(a.uid);
+    ToProto(a.allocation, out->mutable_allocation());
+  }
   response->set_epoch(engine_->epoch());
   response->set_applied_sequence(engine_->applied_sequence());
   return grpc::Status::OK;

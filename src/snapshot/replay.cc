@@ -1,7 +1,5 @@
 #include "sextant/replay.h"
 
-#include "sextant/preemption.h"
-
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -10,7 +8,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "plugins/dynamic_resources.h"
 #include "sextant/pod_resources.h"
+#include "sextant/preemption.h"
 #include "state/node_info.h"
 
 namespace sextant {
@@ -31,6 +31,43 @@ int64_t Percentile(std::vector<int64_t> values, double q) {
 
 double Percent(int64_t part, int64_t whole) {
   return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// Allocates the pod's unallocated claims on node `index` and adds the pod to every claim's
+// reservedFor (what the scheduler's PreBind writes); `devices` lists what was allocated.
+absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
+                           const Allocator::ShareIdGenerator& new_share_id,
+                           std::vector<std::string>* devices) {
+  if (pod.resource_claims.empty()) return absl::OkStatus();
+  auto allocated = DynamicResourcesReserve(pod, state, index, new_share_id);
+  if (!allocated.ok()) return allocated.status();
+  std::vector<ResourceClaim> updated;
+  for (auto& [claim, allocation] : *allocated) {
+    ResourceClaim copy = *claim;
+    for (const DeviceRequestAllocationResult& r : allocation.devices) {
+      devices->push_back(absl::StrCat(claim->Key(), ": ", r.driver, "/", r.pool, "/", r.device));
+    }
+    copy.allocation = std::move(allocation);
+    updated.push_back(std::move(copy));
+  }
+  // Claims that were allocated already (shared with other pods) only gain the reservation.
+  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state);
+  if (pre.state) {
+    for (const ResourceClaim* claim : pre.state->claims) {
+      bool listed = std::any_of(updated.begin(), updated.end(),
+                                [&](const ResourceClaim& c) { return c.Key() == claim->Key(); });
+      if (!listed) updated.push_back(*claim);
+    }
+  }
+  for (ResourceClaim& claim : updated) {
+    bool reserved = std::any_of(claim.reserved_for.begin(), claim.reserved_for.end(),
+                                [&](const ResourceClaimConsumerReference& r) {
+                                  return r.uid == pod.uid && r.name == pod.name;
+                                });
+    if (!reserved) claim.reserved_for.push_back({"", "pods", pod.name, pod.uid});
+    if (auto s = state.UpsertResourceClaim(claim); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -54,6 +91,15 @@ absl::StatusOr<std::vector<Pod>> LoadSnapshot(const Snapshot& snapshot, ClusterS
   }
   for (const Node& node : snapshot.nodes) {
     if (auto s = state.UpsertNode(node); !s.ok()) return s;
+  }
+  for (const DeviceClass& device_class : snapshot.device_classes) {
+    if (auto s = state.UpsertDeviceClass(device_class); !s.ok()) return s;
+  }
+  for (const ResourceSlice& slice : snapshot.resource_slices) {
+    if (auto s = state.UpsertResourceSlice(slice); !s.ok()) return s;
+  }
+  for (const ResourceClaim& claim : snapshot.resource_claims) {
+    if (auto s = state.UpsertResourceClaim(claim); !s.ok()) return s;
   }
   const PriorityClass* global_default = nullptr;
   for (const PriorityClass& pc : snapshot.priority_classes) {
@@ -104,6 +150,9 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
   std::vector<int64_t> latencies;
   Evaluation evaluation;  // reused: its buffers grow once
   const int64_t start = now();
+  // Share IDs of multi-allocatable devices, reproducible from the seed.
+  std::mt19937_64 share_ids(options.seed ^ 0x5eed5a4e1dULL);
+  auto new_share_id = [&share_ids]() { return absl::StrFormat("share-%016x", share_ids()); };
   for (const Pod& pod : pending) {
     const int64_t t0 = now();
     evaluator.Evaluate(state, pod, random(), &evaluation);
@@ -140,11 +189,20 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
       const NodeVerdict& v = evaluation.verdicts[*evaluation.chosen];
       outcome.node = state.node(v.node).node->name;
       outcome.score = v.score;
+      // DynamicResources' Reserve and PreBind: allocate the claims on the node and record the
+      // pod as their consumer, as the claims' status would show after binding.
+      if (auto s = ReserveClaims(state, pod, v.node, new_share_id, &outcome.devices); !s.ok()) {
+        return s;
+      }
       Pod bound = pod;
       bound.node_name = outcome.node;
       bound.phase = "Running";
       if (auto s = state.UpsertPod(bound); !s.ok()) return s;
       ++report.placed;
+    } else if (!evaluation.error.empty()) {
+      outcome.message = evaluation.error;
+      ++report.unschedulable_messages[outcome.message];
+      ++report.unschedulable;
     } else {
       outcome.message = evaluation.FitErrorMessage();
       if (!post_filter_message.empty()) absl::StrAppend(&outcome.message, " ", post_filter_message);
@@ -268,6 +326,7 @@ std::string ReplayReportJson(const ReplayReport& r) {
     } else {
       p["node"] = o.node;
       p["score"] = o.score;
+      if (!o.devices.empty()) p["devices"] = o.devices;
     }
     pods.push_back(std::move(p));
   }

@@ -28,6 +28,8 @@
 #include "common/status_macros.h"
 #include "model/api_names.h"
 #include "nlohmann/json.hpp"
+#include "sextant/cel.h"
+#include "sextant/dra.h"
 #include "sextant/model.h"
 #include "sextant/quantity.h"
 #include "sextant/snapshot.h"
@@ -195,6 +197,18 @@ class ObjectReader {
     return Read(key, AsString, out);
   }
   absl::Status Bool(absl::string_view key, bool* out) const { return Read(key, AsBool, out); }
+  absl::Status Bool(absl::string_view key, std::optional<bool>* out) const {
+    return Read(key, AsBool, out);
+  }
+  absl::Status Int64(absl::string_view key, int64_t* out) const {
+    return Read(key, AsInt<int64_t>, out);
+  }
+  absl::Status QuantityField(absl::string_view key, Quantity* out) const {
+    return Read(key, AsQuantity, out);
+  }
+  absl::Status QuantityField(absl::string_view key, std::optional<Quantity>* out) const {
+    return Read(key, AsQuantity, out);
+  }
   absl::Status Int32(absl::string_view key, int32_t* out) const {
     return Read(key, AsInt<int32_t>, out);
   }
@@ -261,6 +275,22 @@ class ObjectReader {
   absl::Status Object(absl::string_view key, Parse parse, std::optional<T>* out) const {
     if (!Has(key)) return absl::OkStatus();
     return Object(key, parse, &out->emplace());
+  }
+
+  // An object whose members are objects, each read by `parse(const ObjectReader&, T*)` into the
+  // map under the member's name.
+  template <typename T, typename Parse>
+  absl::Status Map(absl::string_view key, Parse parse, std::map<std::string, T>* out) const {
+    const Json* value = Find(key);
+    if (value == nullptr) return absl::OkStatus();
+    const std::string path = FieldPath(key);
+    if (!value->is_object()) return TypeError(path, "an object", *value);
+    out->clear();
+    for (const auto& [name, member] : value->items()) {
+      ASSIGN_OR_RETURN(const ObjectReader element, Open(member, JoinPath(path, name)));
+      RETURN_IF_ERROR(parse(element, &(*out)[name]));
+    }
+    return absl::OkStatus();
   }
 
   // An array of objects, each read by `parse(const ObjectReader&, T*)`.
@@ -563,6 +593,298 @@ absl::Status ParsePodDisruptionBudget(const ObjectReader& object, ObjectMeta met
   return status.Int32("disruptionsAllowed", &out->disruptions_allowed);
 }
 
+// ---- Dynamic resource allocation (resource.k8s.io/v1) ----
+
+absl::Status ParseDeviceSelector(const ObjectReader& r, DeviceSelector* out) {
+  ASSIGN_OR_RETURN(const ObjectReader cel, r.Child("cel"));
+  if (!r.Has("cel")) return absl::OkStatus();
+  RETURN_IF_ERROR(cel.Require("expression"));
+  return cel.String("expression", &out->cel.emplace());
+}
+
+absl::Status ParseDeviceToleration(const ObjectReader& r, DeviceToleration* out) {
+  RETURN_IF_ERROR(r.String("key", &out->key));
+  RETURN_IF_ERROR(r.String("operator", &out->op));
+  RETURN_IF_ERROR(r.String("value", &out->value));
+  RETURN_IF_ERROR(r.String("effect", &out->effect));
+  return r.Int64("tolerationSeconds", &out->toleration_seconds);
+}
+
+// {"value": "<quantity>"}, the shape of counters.
+absl::Status ParseCounter(const ObjectReader& r, Quantity* out) {
+  RETURN_IF_ERROR(r.Require("value"));
+  return r.QuantityField("value", out);
+}
+
+absl::Status ParseCounters(const ObjectReader& r, absl::string_view key,
+                           std::map<std::string, Quantity>* out) {
+  return r.Map(key, ParseCounter, out);
+}
+
+// Single-valued attributes only; list-valued ones (an alpha feature that is off) are skipped by
+// the caller.
+absl::Status ParseDeviceAttribute(const ObjectReader& r, std::optional<DeviceAttributeValue>* out) {
+  if (r.Has("int")) {
+    std::optional<int64_t> v;
+    RETURN_IF_ERROR(r.Int64("int", &v));
+    *out = *v;
+  } else if (r.Has("bool")) {
+    bool v = false;
+    RETURN_IF_ERROR(r.Bool("bool", &v));
+    *out = v;
+  } else if (r.Has("string")) {
+    std::string v;
+    RETURN_IF_ERROR(r.String("string", &v));
+    *out = std::move(v);
+  } else if (r.Has("version")) {
+    std::string text;
+    RETURN_IF_ERROR(r.String("version", &text));
+    absl::StatusOr<cel::Semver> v = cel::Semver::Parse(text);
+    if (!v.ok()) return FieldError(r.FieldPath("version"), v.status().message());
+    *out = *std::move(v);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseDeviceCapacity(const ObjectReader& r, DeviceCapacity* out) {
+  RETURN_IF_ERROR(r.Require("value"));
+  {
+    // CEL reads how the value was written ("1000m" is not an integer there, "1" is).
+    Quantity q;
+    RETURN_IF_ERROR(r.QuantityField("value", &q));
+    std::string written;
+    if (r.String("value", &written).ok()) {
+      absl::StatusOr<cel::CapacityValue> value = cel::CapacityValue::Parse(written);
+      out->value = value.ok() ? *value : cel::CapacityValue::FromQuantity(q);
+    } else {
+      out->value = cel::CapacityValue::FromQuantity(q);
+    }
+  }
+  if (!r.Has("requestPolicy")) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const ObjectReader p, r.Child("requestPolicy"));
+  CapacityRequestPolicy& policy = out->request_policy.emplace();
+  RETURN_IF_ERROR(p.QuantityField("default", &policy.default_value));
+  std::vector<std::string> values;
+  RETURN_IF_ERROR(p.Strings("validValues", &values));
+  for (size_t i = 0; i < values.size(); ++i) {
+    absl::StatusOr<Quantity> q = Quantity::Parse(values[i]);
+    if (!q.ok()) return FieldError(IndexPath(p.FieldPath("validValues"), i), q.status().message());
+    policy.valid_values.push_back(*q);
+  }
+  if (p.Has("validRange")) {
+    ASSIGN_OR_RETURN(const ObjectReader range, p.Child("validRange"));
+    CapacityRequestPolicyRange& out_range = policy.valid_range.emplace();
+    RETURN_IF_ERROR(range.QuantityField("min", &out_range.min));
+    RETURN_IF_ERROR(range.QuantityField("max", &out_range.max));
+    RETURN_IF_ERROR(range.QuantityField("step", &out_range.step));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseDeviceTaint(const ObjectReader& r, DeviceTaint* out) {
+  RETURN_IF_ERROR(r.String("key", &out->key));
+  RETURN_IF_ERROR(r.String("value", &out->value));
+  std::string effect;
+  RETURN_IF_ERROR(r.String("effect", &effect));
+  out->effect = DeviceTaintEffect::kUnknown;
+  for (const auto& name : kDeviceTaintEffects) {
+    if (name.name == effect) out->effect = name.value;
+  }
+  return absl::OkStatus();
+}
+
+struct CounterConsumption {
+  DeviceCounterConsumption consumption;
+  bool has_compatibility_groups = false;
+};
+
+absl::Status ParseCounterConsumption(const ObjectReader& r, CounterConsumption* out) {
+  RETURN_IF_ERROR(r.String("counterSet", &out->consumption.counter_set));
+  RETURN_IF_ERROR(ParseCounters(r, "counters", &out->consumption.counters));
+  std::vector<std::string> groups;
+  RETURN_IF_ERROR(r.Strings("compatibilityGroups", &groups));
+  out->has_compatibility_groups = !groups.empty();
+  return absl::OkStatus();
+}
+
+struct ParsedDevice {
+  Device device;
+  bool uses_compatibility_groups = false;
+};
+
+absl::Status ParseDevice(const ObjectReader& r, ParsedDevice* out) {
+  Device& d = out->device;
+  RETURN_IF_ERROR(r.Require("name"));
+  RETURN_IF_ERROR(r.String("name", &d.name));
+  std::map<std::string, std::optional<DeviceAttributeValue>> attributes;
+  RETURN_IF_ERROR(r.Map("attributes", ParseDeviceAttribute, &attributes));
+  for (auto& [name, value] : attributes) {
+    if (value) d.attributes.emplace(name, *std::move(value));
+  }
+  RETURN_IF_ERROR(r.Map("capacity", ParseDeviceCapacity, &d.capacity));
+  std::vector<CounterConsumption> consumptions;
+  RETURN_IF_ERROR(r.Array("consumesCounters", ParseCounterConsumption, &consumptions));
+  for (CounterConsumption& c : consumptions) {
+    out->uses_compatibility_groups |= c.has_compatibility_groups;
+    d.consumes_counters.push_back(std::move(c.consumption));
+  }
+  RETURN_IF_ERROR(r.String("nodeName", &d.node_name));
+  RETURN_IF_ERROR(r.Object("nodeSelector", ParseNodeSelector, &d.node_selector));
+  RETURN_IF_ERROR(r.Bool("allNodes", &d.all_nodes));
+  RETURN_IF_ERROR(r.Array("taints", ParseDeviceTaint, &d.taints));
+  RETURN_IF_ERROR(r.Bool("bindsToNode", &d.binds_to_node));
+  RETURN_IF_ERROR(r.Strings("bindingConditions", &d.binding_conditions));
+  RETURN_IF_ERROR(r.Strings("bindingFailureConditions", &d.binding_failure_conditions));
+  return r.Bool("allowMultipleAllocations", &d.allow_multiple_allocations);
+}
+
+absl::Status ParseCounterSet(const ObjectReader& r, CounterSet* out) {
+  RETURN_IF_ERROR(r.String("name", &out->name));
+  return ParseCounters(r, "counters", &out->counters);
+}
+
+absl::Status ParseResourceSlice(const ObjectReader& object, ObjectMeta meta, ResourceSlice* out) {
+  out->name = std::move(meta.name);
+  ASSIGN_OR_RETURN(const ObjectReader spec, object.Child("spec"));
+  RETURN_IF_ERROR(spec.Require("driver"));
+  RETURN_IF_ERROR(spec.String("driver", &out->driver));
+  RETURN_IF_ERROR(spec.Require("pool"));
+  ASSIGN_OR_RETURN(const ObjectReader pool, spec.Child("pool"));
+  RETURN_IF_ERROR(pool.Require("name"));
+  RETURN_IF_ERROR(pool.String("name", &out->pool.name));
+  RETURN_IF_ERROR(pool.Int64("generation", &out->pool.generation));
+  RETURN_IF_ERROR(pool.Int64("resourceSliceCount", &out->pool.resource_slice_count));
+  RETURN_IF_ERROR(spec.String("nodeName", &out->node_name));
+  RETURN_IF_ERROR(spec.Object("nodeSelector", ParseNodeSelector, &out->node_selector));
+  RETURN_IF_ERROR(spec.Bool("allNodes", &out->all_nodes));
+  RETURN_IF_ERROR(spec.Bool("perDeviceNodeSelection", &out->per_device_node_selection));
+  std::vector<ParsedDevice> devices;
+  RETURN_IF_ERROR(spec.Array("devices", ParseDevice, &devices));
+  for (ParsedDevice& d : devices) {
+    // Compatibility groups belong to an alpha feature that is off: upstream's allocator ignores
+    // the whole slice.
+    out->uses_disabled_feature |= d.uses_compatibility_groups;
+    out->devices.push_back(std::move(d.device));
+  }
+  return spec.Array("sharedCounters", ParseCounterSet, &out->shared_counters);
+}
+
+absl::Status ParseDeviceClass(const ObjectReader& object, ObjectMeta meta, DeviceClass* out) {
+  out->name = std::move(meta.name);
+  ASSIGN_OR_RETURN(const ObjectReader spec, object.Child("spec"));
+  RETURN_IF_ERROR(spec.Array("selectors", ParseDeviceSelector, &out->selectors));
+  return spec.String("extendedResourceName", &out->extended_resource_name);
+}
+
+absl::Status ParseDeviceRequestSpec(const ObjectReader& r, DeviceRequestSpec* out) {
+  RETURN_IF_ERROR(r.String("deviceClassName", &out->device_class_name));
+  RETURN_IF_ERROR(r.Array("selectors", ParseDeviceSelector, &out->selectors));
+  RETURN_IF_ERROR(r.String("allocationMode", &out->allocation_mode));
+  if (out->allocation_mode.empty()) out->allocation_mode = "ExactCount";
+  RETURN_IF_ERROR(r.Int64("count", &out->count));
+  RETURN_IF_ERROR(r.Bool("adminAccess", &out->admin_access));
+  RETURN_IF_ERROR(r.Array("tolerations", ParseDeviceToleration, &out->tolerations));
+  if (r.Has("capacity")) {
+    ASSIGN_OR_RETURN(const ObjectReader capacity, r.Child("capacity"));
+    RETURN_IF_ERROR(capacity.Quantities("requests", &out->capacity.emplace().requests));
+  }
+  out->has_derived_attributes = r.Has("derivedAttributes");
+  return absl::OkStatus();
+}
+
+absl::Status ParseDeviceSubRequest(const ObjectReader& r, DeviceSubRequest* out) {
+  RETURN_IF_ERROR(r.String("name", &out->name));
+  return ParseDeviceRequestSpec(r, &out->spec);
+}
+
+absl::Status ParseDeviceRequest(const ObjectReader& r, DeviceRequest* out) {
+  RETURN_IF_ERROR(r.String("name", &out->name));
+  RETURN_IF_ERROR(r.Object("exactly", ParseDeviceRequestSpec, &out->exactly));
+  return r.Array("firstAvailable", ParseDeviceSubRequest, &out->first_available);
+}
+
+absl::Status ParseDeviceConstraint(const ObjectReader& r, DeviceConstraint* out) {
+  RETURN_IF_ERROR(r.Strings("requests", &out->requests));
+  RETURN_IF_ERROR(r.String("matchAttribute", &out->match_attribute));
+  return r.String("distinctAttribute", &out->distinct_attribute);
+}
+
+absl::Status ParseAllocationDeviceResult(const ObjectReader& r,
+                                         DeviceRequestAllocationResult* out) {
+  RETURN_IF_ERROR(r.String("request", &out->request));
+  RETURN_IF_ERROR(r.String("driver", &out->driver));
+  RETURN_IF_ERROR(r.String("pool", &out->pool));
+  RETURN_IF_ERROR(r.String("device", &out->device));
+  RETURN_IF_ERROR(r.Bool("adminAccess", &out->admin_access));
+  RETURN_IF_ERROR(r.Array("tolerations", ParseDeviceToleration, &out->tolerations));
+  RETURN_IF_ERROR(r.Strings("bindingConditions", &out->binding_conditions));
+  RETURN_IF_ERROR(r.Strings("bindingFailureConditions", &out->binding_failure_conditions));
+  RETURN_IF_ERROR(r.String("shareID", &out->share_id));
+  return r.Quantities("consumedCapacity", &out->consumed_capacity);
+}
+
+absl::Status ParseAllocationResult(const ObjectReader& r, AllocationResult* out) {
+  ASSIGN_OR_RETURN(const ObjectReader devices, r.Child("devices"));
+  RETURN_IF_ERROR(devices.Array("results", ParseAllocationDeviceResult, &out->devices));
+  RETURN_IF_ERROR(r.Object("nodeSelector", ParseNodeSelector, &out->node_selector));
+  return r.Timestamp("allocationTimestamp", &out->allocation_unix_nanos);
+}
+
+absl::Status ParseConsumerReference(const ObjectReader& r, ResourceClaimConsumerReference* out) {
+  RETURN_IF_ERROR(r.String("apiGroup", &out->api_group));
+  RETURN_IF_ERROR(r.String("resource", &out->resource));
+  RETURN_IF_ERROR(r.String("name", &out->name));
+  return r.String("uid", &out->uid);
+}
+
+absl::Status ParseAllocatedDeviceStatus(const ObjectReader& r, AllocatedDeviceStatus* out) {
+  RETURN_IF_ERROR(r.String("driver", &out->driver));
+  RETURN_IF_ERROR(r.String("pool", &out->pool));
+  RETURN_IF_ERROR(r.String("device", &out->device));
+  RETURN_IF_ERROR(r.String("shareID", &out->share_id));
+  std::vector<PodCondition> conditions;
+  RETURN_IF_ERROR(r.Array("conditions", ParsePodCondition, &conditions));
+  for (const PodCondition& c : conditions) out->conditions[c.type] = c.status == "True";
+  return absl::OkStatus();
+}
+
+struct OwnerReference {
+  std::string api_version;
+  std::string kind;
+  std::string uid;
+  bool controller = false;
+};
+
+absl::Status ParseOwnerReference(const ObjectReader& r, OwnerReference* out) {
+  RETURN_IF_ERROR(r.String("apiVersion", &out->api_version));
+  RETURN_IF_ERROR(r.String("kind", &out->kind));
+  RETURN_IF_ERROR(r.String("uid", &out->uid));
+  return r.Bool("controller", &out->controller);
+}
+
+absl::Status ParseResourceClaim(const ObjectReader& object, const ObjectReader& metadata,
+                                ObjectMeta meta, ResourceClaim* out) {
+  out->name_space = std::move(meta.name_space);
+  out->name = std::move(meta.name);
+  out->uid = std::move(meta.uid);
+  out->deletion_unix_nanos = meta.deletion_unix_nanos;
+  std::vector<OwnerReference> owners;
+  RETURN_IF_ERROR(metadata.Array("ownerReferences", ParseOwnerReference, &owners));
+  for (const OwnerReference& owner : owners) {
+    if (owner.controller && owner.kind == "Pod" && owner.api_version == "v1") {
+      out->controller_pod_uid = owner.uid;
+    }
+  }
+  ASSIGN_OR_RETURN(const ObjectReader spec, object.Child("spec"));
+  ASSIGN_OR_RETURN(const ObjectReader devices, spec.Child("devices"));
+  RETURN_IF_ERROR(devices.Array("requests", ParseDeviceRequest, &out->requests));
+  RETURN_IF_ERROR(devices.Array("constraints", ParseDeviceConstraint, &out->constraints));
+  ASSIGN_OR_RETURN(const ObjectReader status, object.Child("status"));
+  RETURN_IF_ERROR(status.Object("allocation", ParseAllocationResult, &out->allocation));
+  RETURN_IF_ERROR(status.Array("reservedFor", ParseConsumerReference, &out->reserved_for));
+  return status.Array("devices", ParseAllocatedDeviceStatus, &out->device_statuses);
+}
+
 // The kinds the engine models. Other kinds, and same-named kinds of other API groups, are skipped.
 struct KindInfo {
   absl::string_view kind;
@@ -577,6 +899,9 @@ constexpr KindInfo kKinds[] = {
     {"PriorityClass", "scheduling.k8s.io", "scheduling.k8s.io/v1", false},
     {"PodDisruptionBudget", "policy", "policy/v1", true},
     {"Namespace", "", "v1", false},
+    {"DeviceClass", "resource.k8s.io", "resource.k8s.io/v1", false},
+    {"ResourceSlice", "resource.k8s.io", "resource.k8s.io/v1", false},
+    {"ResourceClaim", "resource.k8s.io", "resource.k8s.io/v1", true},
 };
 
 const KindInfo* FindKind(absl::string_view kind) {
@@ -657,6 +982,16 @@ class SnapshotBuilder {
       ns.name = std::move(meta.name);
       ns.labels = std::move(meta.labels);
       return absl::OkStatus();
+    }
+    if (info.kind == "DeviceClass") {
+      return ParseDeviceClass(object, std::move(meta), &snapshot_.device_classes.emplace_back());
+    }
+    if (info.kind == "ResourceSlice") {
+      return ParseResourceSlice(object, std::move(meta), &snapshot_.resource_slices.emplace_back());
+    }
+    if (info.kind == "ResourceClaim") {
+      return ParseResourceClaim(object, metadata, std::move(meta),
+                                &snapshot_.resource_claims.emplace_back());
     }
     if (info.kind == "PodDisruptionBudget") {
       return ParsePodDisruptionBudget(object, std::move(meta),

@@ -6,6 +6,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "dra/inventory.h"
 #include "model/affinity_terms.h"
 #include "model/selectors.h"
 #include "state/indexes.h"
@@ -107,7 +108,9 @@ const std::vector<PodRecord*>& ClusterState::NominatedPods(uint32_t node) const 
 }
 
 ClusterState::ClusterState()
-    : registry_(std::make_unique<ResourceRegistry>()), impl_(std::make_unique<Impl>()) {}
+    : registry_(std::make_unique<ResourceRegistry>()),
+      impl_(std::make_unique<Impl>()),
+      dra_(std::make_unique<DraInventory>()) {}
 ClusterState::~ClusterState() = default;
 
 uint32_t ClusterState::NodeSlot(absl::string_view name) {
@@ -236,6 +239,7 @@ absl::Status ClusterState::RemovePod(absl::string_view pod_key) {
   Unnominate(it->second);
   Unbind(it->second);
   impl_->pods.erase(it);
+  dra_->ForgetPendingAllocations(pod_key);
   ++generation_;
   return absl::OkStatus();
 }
@@ -278,6 +282,88 @@ absl::Status ClusterState::ForgetPod(absl::string_view pod_key) {
   }
   Unbind(it->second);
   impl_->pods.erase(it);
+  dra_->ForgetPendingAllocations(pod_key);
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::UpsertDeviceClass(const DeviceClass& device_class) {
+  if (device_class.name.empty()) {
+    return absl::InvalidArgumentError("DeviceClass: metadata.name: must not be empty");
+  }
+  dra_->UpsertDeviceClass(device_class);
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::RemoveDeviceClass(absl::string_view name) {
+  RETURN_IF_ERROR(dra_->RemoveDeviceClass(name));
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::UpsertResourceSlice(const ResourceSlice& slice) {
+  if (slice.name.empty()) {
+    return absl::InvalidArgumentError("ResourceSlice: metadata.name: must not be empty");
+  }
+  dra_->UpsertResourceSlice(slice);
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::RemoveResourceSlice(absl::string_view name) {
+  RETURN_IF_ERROR(dra_->RemoveResourceSlice(name));
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::UpsertResourceClaim(const ResourceClaim& claim) {
+  if (claim.name.empty()) {
+    return absl::InvalidArgumentError("ResourceClaim: metadata.name: must not be empty");
+  }
+  if (claim.name_space.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("ResourceClaim \"", claim.name,
+                                                   "\": metadata.namespace: must not be empty"));
+  }
+  dra_->UpsertResourceClaim(claim);
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::RemoveResourceClaim(absl::string_view key) {
+  RETURN_IF_ERROR(dra_->RemoveResourceClaim(key));
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status ClusterState::AddPendingAllocations(
+    const std::string& pod_key,
+    const std::vector<std::pair<std::string, AllocationResult>>& allocations) {
+  // Checked first, so a refusal records nothing.
+  for (size_t i = 0; i < allocations.size(); ++i) {
+    const std::string& key = allocations[i].first;
+    const ResourceClaim* claim = dra_->FindResourceClaim(key);
+    if (claim == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat("ResourceClaim \"", key, "\" is not known"));
+    }
+    if (claim->allocation) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ResourceClaim \"", key, "\" is already allocated"));
+    }
+    if (dra_->PendingAllocation(key) != nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("resource claim ", key, " is in the process of being allocated"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (allocations[j].first == key) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("ResourceClaim \"", key, "\" is allocated twice"));
+      }
+    }
+  }
+  for (const auto& [key, allocation] : allocations) {
+    RETURN_IF_ERROR(dra_->AddPendingAllocation(key, pod_key, allocation));
+  }
   ++generation_;
   return absl::OkStatus();
 }
@@ -457,6 +543,22 @@ std::string ClusterState::Canonical() const {
        })) {
     w.Write(*pdb);
   }
+  w.Tag("device classes");
+  w.Int(static_cast<int64_t>(dra_->device_classes().size()));
+  for (const auto& [name, device_class] : dra_->device_classes()) w.Write(device_class);
+  w.Tag("resource slices");
+  w.Int(static_cast<int64_t>(dra_->slices().size()));
+  for (const auto& [name, record] : dra_->slices()) w.Write(record->slice);
+  w.Tag("resource claims");
+  w.Int(static_cast<int64_t>(dra_->resource_claims().size()));
+  for (const auto& [key, claim] : dra_->resource_claims()) w.Write(claim);
+  w.Tag("allocations in flight");
+  w.Int(static_cast<int64_t>(dra_->pending_allocations().size()));
+  for (const auto& [key, pending] : dra_->pending_allocations()) {
+    w.String(key);
+    w.String(pending.first);
+    w.Write(pending.second);
+  }
   return w.bytes();
 }
 
@@ -578,6 +680,19 @@ absl::Status ClusterState::CheckConsistency() const {
   for (const auto& [key, record] : impl_->pods) {
     RETURN_IF_ERROR(fresh.UpsertPod(record.pod));
     fresh.impl_->pods[key].assumed = record.assumed;
+  }
+  RETURN_IF_ERROR(dra_->CheckConsistency());
+  for (const auto& [name, device_class] : dra_->device_classes()) {
+    RETURN_IF_ERROR(fresh.UpsertDeviceClass(device_class));
+  }
+  for (const auto& [name, record] : dra_->slices()) {
+    RETURN_IF_ERROR(fresh.UpsertResourceSlice(record->slice));
+  }
+  for (const auto& [key, claim] : dra_->resource_claims()) {
+    RETURN_IF_ERROR(fresh.UpsertResourceClaim(claim));
+  }
+  for (const auto& [key, pending] : dra_->pending_allocations()) {
+    RETURN_IF_ERROR(fresh.AddPendingAllocations(pending.first, {{key, pending.second}}));
   }
   if (impl_->affinity_terms.size() != fresh.impl_->affinity_terms.size()) {
     return Inconsistent("affinity term index size differs from a rebuild");

@@ -4,10 +4,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "plugins/dynamic_resources.h"
 #include "state/node_info.h"
 
 namespace sextant {
 namespace {
+
+// A share of a multi-allocatable device gets a random RFC 4122 version 4 UUID, as upstream.
+std::string NewShareId() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~uint64_t{0xf000}) | 0x4000;                   // version 4
+  lo = (lo & ~(uint64_t{0xc} << 60)) | (uint64_t{8} << 60);  // variant 10
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
+                         lo >> 48, lo & 0xffffffffffffULL);
+}
 
 std::string RandomEpoch() {
   std::random_device device;
@@ -44,6 +55,9 @@ void Apply(ClusterState& state, const ClusterChange& change) {
     void operator()(const PriorityClass& pc) { (void)state.UpsertPriorityClass(pc); }
     void operator()(const PodDisruptionBudget& pdb) { (void)state.UpsertPodDisruptionBudget(pdb); }
     void operator()(const Namespace& ns) { (void)state.UpsertNamespace(ns); }
+    void operator()(const DeviceClass& dc) { (void)state.UpsertDeviceClass(dc); }
+    void operator()(const ResourceSlice& slice) { (void)state.UpsertResourceSlice(slice); }
+    void operator()(const ResourceClaim& claim) { (void)state.UpsertResourceClaim(claim); }
     void operator()(const DeleteObject& del) {
       switch (del.kind) {
         case DeleteObject::Kind::kNode:
@@ -60,6 +74,15 @@ void Apply(ClusterState& state, const ClusterChange& change) {
           break;
         case DeleteObject::Kind::kNamespace:
           (void)state.RemoveNamespace(del.key);
+          break;
+        case DeleteObject::Kind::kDeviceClass:
+          (void)state.RemoveDeviceClass(del.key);
+          break;
+        case DeleteObject::Kind::kResourceSlice:
+          (void)state.RemoveResourceSlice(del.key);
+          break;
+        case DeleteObject::Kind::kResourceClaim:
+          (void)state.RemoveResourceClaim(del.key);
           break;
       }
     }
@@ -95,6 +118,22 @@ absl::Status ValidateChange(const ClusterChange& change) {
     }
     absl::Status operator()(const Namespace& ns) {
       if (ns.name.empty()) return Invalid("Namespace", "metadata.name", "must not be empty");
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const DeviceClass& dc) {
+      if (dc.name.empty()) return Invalid("DeviceClass", "metadata.name", "must not be empty");
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const ResourceSlice& slice) {
+      if (slice.name.empty()) return Invalid("ResourceSlice", "metadata.name", "must not be empty");
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const ResourceClaim& claim) {
+      if (claim.name.empty()) return Invalid("ResourceClaim", "metadata.name", "must not be empty");
+      if (claim.name_space.empty()) {
+        return Invalid(absl::StrCat("ResourceClaim \"", claim.name, "\""), "metadata.namespace",
+                       "must not be empty");
+      }
       return absl::OkStatus();
     }
     absl::Status operator()(const DeleteObject& del) {
@@ -173,6 +212,14 @@ absl::Status Engine::ApplySnapshot(uint64_t sequence, const std::vector<ClusterC
       (void)fresh->AssumePod(*assumed, assumed->node_name);
     }
   }
+  // Allocations still in flight keep their devices while their claims show none yet (the shim
+  // is writing them); one whose claim went, or shows an allocation, is over.
+  for (const auto& [claim_key, pending] : state_->dra().pending_allocations()) {
+    const ResourceClaim* claim = fresh->dra().FindResourceClaim(claim_key);
+    if (claim != nullptr && !claim->allocation) {
+      (void)fresh->AddPendingAllocations(pending.first, {{claim_key, pending.second}});
+    }
+  }
   state_ = std::move(fresh);
   if (evaluator) {
     profile_ = std::move(profile);
@@ -206,6 +253,7 @@ absl::Status Engine::Evaluate(
   if (auto status = AwaitSequence(min_sequence, wait); !status.ok()) return status;
   Evaluation evaluation;
   evaluator_->Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
+  if (!evaluation.error.empty()) return absl::AbortedError(evaluation.error);
   consume(evaluation, *state_);
   return absl::OkStatus();
 }
@@ -218,6 +266,7 @@ absl::Status Engine::Preempt(const Pod& pod, uint64_t min_sequence, const std::s
   if (auto status = AwaitSequence(min_sequence, wait); !status.ok()) return status;
   Evaluation evaluation;
   evaluator_->Evaluate(*state_, pod, Mix(seed_ ^ StableHash(pod.Key())), &evaluation);
+  if (!evaluation.error.empty()) return absl::AbortedError(evaluation.error);
   PreemptionResult result;
   if (evaluation.chosen) {
     result.message = "the pod fits without preemption";
@@ -253,12 +302,39 @@ absl::Status Engine::AwaitSequence(uint64_t min_sequence, absl::Duration wait) {
   return absl::OkStatus();
 }
 
-absl::Status Engine::Assume(const Pod& pod, const std::string& node, const std::string& epoch) {
+absl::Status Engine::Assume(const Pod& pod, const std::string& node, const std::string& epoch,
+                            std::vector<ClaimAllocation>* allocations) {
   if (auto status = CheckEpoch(epoch); !status.ok()) return status;
   if (auto status = ValidateChange(pod); !status.ok()) return status;
   absl::MutexLock lock(&mu_);
   if (!synced_) return absl::UnavailableError("engine has no snapshot yet");
-  return state_->AssumePod(pod, node);
+  // DynamicResources' Reserve: allocate the claims on the chosen node now, so the next cycle
+  // sees their devices taken. The state may have changed since Evaluate: then nothing is
+  // assumed and the cycle fails.
+  std::vector<std::pair<std::string, AllocationResult>> pending;
+  std::vector<ClaimAllocation> made;
+  if (!pod.resource_claims.empty()) {
+    const int64_t index = state_->FindNode(node);
+    if (index >= 0) {
+      auto allocated =
+          DynamicResourcesReserve(pod, *state_, static_cast<uint32_t>(index), NewShareId);
+      if (!allocated.ok()) return allocated.status();
+      for (auto& [claim, allocation] : *allocated) {
+        pending.emplace_back(claim->Key(), allocation);
+        made.push_back(
+            ClaimAllocation{claim->name_space, claim->name, claim->uid, std::move(allocation)});
+      }
+    }
+  }
+  if (auto status = state_->AssumePod(pod, node); !status.ok()) return status;
+  if (!pending.empty()) {
+    if (auto status = state_->AddPendingAllocations(pod.Key(), pending); !status.ok()) {
+      (void)state_->ForgetPod(pod.Key());
+      return status;
+    }
+  }
+  if (allocations != nullptr) *allocations = std::move(made);
+  return absl::OkStatus();
 }
 
 absl::Status Engine::Forget(const std::string& pod_key, const std::string& epoch) {

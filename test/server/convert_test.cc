@@ -307,7 +307,8 @@ std::vector<ErrorCase> ErrorCases() {
        "delete: namespace: required field is missing"},
       {"EmptyChange", [](v1::Change*) {},
        "change: no object set (upsert_node, upsert_pod, upsert_priority_class, "
-       "upsert_pod_disruption_budget, upsert_namespace or delete)"},
+       "upsert_pod_disruption_budget, upsert_namespace, upsert_device_class, "
+       "upsert_resource_slice, upsert_resource_claim or delete)"},
   };
 }
 
@@ -881,7 +882,8 @@ TEST_F(ConvertEvaluationTest, EveryNodeWithItsVerdict) {
   ASSERT_EQ(r.nodes_size(), 7);
   EXPECT_THAT(r.score_plugins(),
               ElementsAre("TaintToleration", "NodeAffinity", "NodeResourcesFit",
-                          "NodeResourcesBalancedAllocation", "PodTopologySpread", "InterPodAffinity"));
+                          "NodeResourcesBalancedAllocation", "PodTopologySpread", "InterPodAffinity",
+                          "DynamicResources"));
   EXPECT_EQ(r.feasible_nodes(), 2);
   EXPECT_EQ(r.chosen_node(), "big");  // LeastAllocated prefers the emptiest node
   EXPECT_EQ(r.fit_error(), "");

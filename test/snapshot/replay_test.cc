@@ -5,7 +5,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "testing/dra_builders.h"
 
 namespace sextant {
 namespace {
@@ -66,9 +68,9 @@ TEST(ReplayTest, BindsEachPodBeforeTheNext) {
   EXPECT_TRUE(report->preemptions.empty());
 }
 
-// A pod with DRA resource claims is refused with a reason, not placed while its claims are
-// ignored (the engine does not allocate claims yet), and nothing is preempted for it.
-TEST(ReplayTest, PodWithResourceClaimsIsRefusedWithReason) {
+// A pod whose claim does not exist waits with upstream's reason, and nothing is preempted for it
+// (DynamicResources' PreFilter rejection is unresolvable).
+TEST(ReplayTest, PodWithMissingClaimWaitsWithReason) {
   Snapshot snapshot;
   snapshot.nodes = {MakeNode("a", "2"), MakeNode("b", "2")};
   snapshot.pods = {Pending("plain", "1", 0, 1), Pending("trainer", "1", 1000, 2)};
@@ -80,11 +82,41 @@ TEST(ReplayTest, PodWithResourceClaimsIsRefusedWithReason) {
   const auto& refused = report->outcomes[0].pod_key == "default/trainer" ? report->outcomes[0]
                                                                       : report->outcomes[1];
   EXPECT_TRUE(refused.node.empty());
-  EXPECT_NE(refused.message.find("pod uses dynamic resource claims (gpus), which Sextant does not "
-                                 "allocate yet; schedule it with the default scheduler"),
-            std::string::npos)
-      << refused.message;
+  EXPECT_EQ(refused.message,
+            "0/2 nodes are available: could not find ResourceClaim \"default/gpus-claim\". "
+            "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.");
   EXPECT_TRUE(report->preemptions.empty());
+}
+
+// Claims are allocated where their pods land, and the devices they take are gone for the next
+// pod: two pods asking for 3 of a node's 4 GPUs end up on different nodes; a third waits.
+TEST(ReplayTest, ClaimsAreAllocatedOnThePodsNode) {
+  Snapshot snapshot;
+  snapshot.nodes = {MakeNode("a", "8"), MakeNode("b", "8")};
+  snapshot.device_classes = {testutil::DriverClass("gpu")};
+  snapshot.resource_slices = {testutil::GpuSlice("a", 4), testutil::GpuSlice("b", 4)};
+  for (int i = 0; i < 3; ++i) {
+    std::string name = absl::StrCat("trainer-", i);
+    snapshot.resource_claims.push_back(testutil::GpuClaim("default", name + "-gpus", 3));
+    Pod pod = Pending(name, "1", 0, i);
+    pod.uid = name;
+    pod.resource_claims = {testutil::ClaimRef("gpus", name + "-gpus")};
+    snapshot.pods.push_back(pod);
+  }
+  auto report = Replay(snapshot, ReplayOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->outcomes.size(), 3u);
+  EXPECT_EQ(report->placed, 2);
+  EXPECT_NE(report->outcomes[0].node, report->outcomes[1].node);
+  for (int i = 0; i < 2; ++i) {
+    const PodOutcome& o = report->outcomes[i];
+    ASSERT_EQ(o.devices.size(), 3u) << o.pod_key;
+    EXPECT_EQ(o.devices[0], absl::StrCat("default/trainer-", i, "-gpus: gpu.example.com/", o.node,
+                                         "/gpu-0"));
+  }
+  EXPECT_EQ(report->outcomes[2].message,
+            "0/2 nodes are available: 2 cannot allocate all claims. preemption: 0/2 nodes are "
+            "available: 2 Preemption is not helpful for scheduling.");
 }
 
 // The seeds' case: low-priority pods fill the cluster, then a high-priority Guaranteed pod

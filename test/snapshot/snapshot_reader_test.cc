@@ -340,8 +340,9 @@ TEST(SnapshotReaderTest, DropsTerminatedPodsOnly) {
 
 TEST(SnapshotReaderTest, SkipsUnknownKindsAndFields) {
   absl::StatusOr<Snapshot> snapshot = ParseSnapshot(List(R"(
-      {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": 5}},
-      {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim", "spec": []},
+      {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceTaintRule", "metadata": {"name": 5}},
+      {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "spec": []},
+      {"apiVersion": "example.com/v1", "kind": "ResourceSlice", "metadata": {"name": 5}},
       {"apiVersion": "example.com/v1", "kind": "Node", "metadata": {"name": "crd-node"},
        "spec": {"taints": "not a list"}},
       {"apiVersion": "v1", "kind": "Node", "futureField": {"x": [1, 2]},

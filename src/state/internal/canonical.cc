@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 #include <type_traits>
+#include <variant>
 
 #include "absl/strings/str_format.h"
 
@@ -198,6 +199,200 @@ void CanonicalWriter::Write(const Pod& pod) {
   Sequence(pod.init_container_statuses);
   String(pod.resize_status);
   String(pod.qos_class_reported);
+  Sequence(pod.resource_claims);
+  Sequence(pod.resource_claim_statuses);
+}
+
+void CanonicalWriter::Write(const PodResourceClaim& claim) {
+  String(claim.name);
+  Optional(claim.resource_claim_name);
+  Optional(claim.resource_claim_template_name);
+}
+
+void CanonicalWriter::Write(const PodResourceClaimStatus& status) {
+  String(status.name);
+  Optional(status.resource_claim_name);
+}
+
+void CanonicalWriter::Write(const NodeSelector& selector) { Sequence(selector.terms); }
+
+void CanonicalWriter::Write(const DeviceSelector& selector) { Optional(selector.cel); }
+
+void CanonicalWriter::Write(const DeviceAttributeValue& value) {
+  Int(static_cast<int64_t>(value.index()));
+  if (const int64_t* i = std::get_if<int64_t>(&value)) {
+    Int(*i);
+  } else if (const bool* b = std::get_if<bool>(&value)) {
+    Bool(*b);
+  } else if (const std::string* text = std::get_if<std::string>(&value)) {
+    String(*text);
+  } else {
+    const cel::Semver& v = std::get<cel::Semver>(value);
+    Int(static_cast<int64_t>(v.major));
+    Int(static_cast<int64_t>(v.minor));
+    Int(static_cast<int64_t>(v.patch));
+    Sequence(v.prerelease);
+    Sequence(v.build);
+  }
+}
+
+void CanonicalWriter::Write(const CapacityRequestPolicy& policy) {
+  Optional(policy.default_value);
+  Sequence(policy.valid_values);
+  Bool(policy.valid_range.has_value());
+  if (policy.valid_range) {
+    Optional(policy.valid_range->min);
+    Optional(policy.valid_range->max);
+    Optional(policy.valid_range->step);
+  }
+}
+
+void CanonicalWriter::Write(const DeviceTaint& taint) {
+  String(taint.key);
+  String(taint.value);
+  Int(static_cast<int64_t>(taint.effect));
+}
+
+void CanonicalWriter::Write(const DeviceToleration& toleration) {
+  String(toleration.key);
+  String(toleration.op);
+  String(toleration.value);
+  String(toleration.effect);
+  Optional(toleration.toleration_seconds);
+}
+
+void CanonicalWriter::Write(const Device& device) {
+  String(device.name);
+  Int(static_cast<int64_t>(device.attributes.size()));
+  for (const auto& [name, value] : device.attributes) {
+    String(name);
+    Write(value);
+  }
+  Int(static_cast<int64_t>(device.capacity.size()));
+  for (const auto& [name, capacity] : device.capacity) {
+    String(name);
+    Write(capacity.value.quantity);
+    Optional(capacity.value.as_int64);
+    Optional(capacity.request_policy);
+  }
+  Int(static_cast<int64_t>(device.consumes_counters.size()));
+  for (const DeviceCounterConsumption& consumption : device.consumes_counters) {
+    String(consumption.counter_set);
+    Write(consumption.counters);
+  }
+  Optional(device.node_name);
+  Optional(device.node_selector);
+  Optional(device.all_nodes);
+  Sequence(device.taints);
+  Optional(device.binds_to_node);
+  Sequence(device.binding_conditions);
+  Sequence(device.binding_failure_conditions);
+  Optional(device.allow_multiple_allocations);
+}
+
+void CanonicalWriter::Write(const DeviceClass& device_class) {
+  Tag("DeviceClass");
+  String(device_class.name);
+  Sequence(device_class.selectors);
+  Optional(device_class.extended_resource_name);
+}
+
+void CanonicalWriter::Write(const ResourceSlice& slice) {
+  Tag("ResourceSlice");
+  String(slice.name);
+  String(slice.driver);
+  String(slice.pool.name);
+  Int(slice.pool.generation);
+  Int(slice.pool.resource_slice_count);
+  Optional(slice.node_name);
+  Optional(slice.node_selector);
+  Optional(slice.all_nodes);
+  Optional(slice.per_device_node_selection);
+  Sequence(slice.devices);
+  Int(static_cast<int64_t>(slice.shared_counters.size()));
+  for (const CounterSet& set : slice.shared_counters) {
+    String(set.name);
+    Write(set.counters);
+  }
+  Bool(slice.uses_disabled_feature);
+}
+
+void CanonicalWriter::Write(const DeviceRequestSpec& spec) {
+  String(spec.device_class_name);
+  Sequence(spec.selectors);
+  String(spec.allocation_mode);
+  Int(spec.count);
+  Optional(spec.admin_access);
+  Sequence(spec.tolerations);
+  Bool(spec.capacity.has_value());
+  if (spec.capacity) Write(spec.capacity->requests);
+  Bool(spec.has_derived_attributes);
+}
+
+void CanonicalWriter::Write(const DeviceRequest& request) {
+  String(request.name);
+  Optional(request.exactly);
+  Int(static_cast<int64_t>(request.first_available.size()));
+  for (const DeviceSubRequest& sub : request.first_available) {
+    String(sub.name);
+    Write(sub.spec);
+  }
+}
+
+void CanonicalWriter::Write(const DeviceConstraint& constraint) {
+  Sequence(constraint.requests);
+  Optional(constraint.match_attribute);
+  Optional(constraint.distinct_attribute);
+}
+
+void CanonicalWriter::Write(const DeviceRequestAllocationResult& result) {
+  String(result.request);
+  String(result.driver);
+  String(result.pool);
+  String(result.device);
+  Optional(result.admin_access);
+  Sequence(result.tolerations);
+  Sequence(result.binding_conditions);
+  Sequence(result.binding_failure_conditions);
+  Optional(result.share_id);
+  Write(result.consumed_capacity);
+}
+
+void CanonicalWriter::Write(const AllocationResult& allocation) {
+  Sequence(allocation.devices);
+  Optional(allocation.node_selector);
+  Optional(allocation.allocation_unix_nanos);
+}
+
+void CanonicalWriter::Write(const ResourceClaim& claim) {
+  Tag("ResourceClaim");
+  String(claim.name_space);
+  String(claim.name);
+  String(claim.uid);
+  Optional(claim.deletion_unix_nanos);
+  String(claim.controller_pod_uid);
+  Sequence(claim.requests);
+  Sequence(claim.constraints);
+  Optional(claim.allocation);
+  Int(static_cast<int64_t>(claim.reserved_for.size()));
+  for (const ResourceClaimConsumerReference& ref : claim.reserved_for) {
+    String(ref.api_group);
+    String(ref.resource);
+    String(ref.name);
+    String(ref.uid);
+  }
+  Int(static_cast<int64_t>(claim.device_statuses.size()));
+  for (const AllocatedDeviceStatus& status : claim.device_statuses) {
+    String(status.driver);
+    String(status.pool);
+    String(status.device);
+    Optional(status.share_id);
+    Int(static_cast<int64_t>(status.conditions.size()));
+    for (const auto& [type, is_true] : status.conditions) {
+      String(type);
+      Bool(is_true);
+    }
+  }
 }
 
 void CanonicalWriter::Write(const Node& node) {

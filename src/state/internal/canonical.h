@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "sextant/dra.h"
 #include "sextant/model.h"
 
 namespace sextant::internal {
@@ -46,6 +47,13 @@ class CanonicalWriter {
   void Write(const Namespace& ns);
   void Write(const PriorityClass& priority_class);
   void Write(const PodDisruptionBudget& pdb);
+  void Write(const PodResourceClaim& claim);
+  void Write(const PodResourceClaimStatus& status);
+  void Write(const NodeSelector& selector);
+  void Write(const DeviceClass& device_class);
+  void Write(const ResourceSlice& slice);
+  void Write(const ResourceClaim& claim);
+  void Write(const AllocationResult& allocation);
 
   const std::string& bytes() const { return bytes_; }
 
@@ -54,6 +62,16 @@ class CanonicalWriter {
   void Optional(const std::optional<T>& value);
   template <typename T>
   void Sequence(const std::vector<T>& values);
+  void Write(const DeviceSelector& selector);
+  void Write(const DeviceAttributeValue& value);
+  void Write(const CapacityRequestPolicy& policy);
+  void Write(const DeviceTaint& taint);
+  void Write(const DeviceToleration& toleration);
+  void Write(const Device& device);
+  void Write(const DeviceRequestSpec& spec);
+  void Write(const DeviceRequest& request);
+  void Write(const DeviceConstraint& constraint);
+  void Write(const DeviceRequestAllocationResult& result);
 
   const bool exact_quantities_;
   std::string bytes_;
