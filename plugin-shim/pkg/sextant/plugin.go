@@ -240,7 +240,7 @@ func (pl *Plugin) Reserve(ctx context.Context, state fwk.CycleState, pod *v1.Pod
 	if nodeName != e.chosen {
 		logger.Info("Framework selected a feasible node other than the engine's choice", "node", nodeName, "chosenNode", e.chosen)
 	}
-	if err := pl.client.Assume(ctx, pod, nodeName); err != nil {
+	if _, err := pl.client.Assume(ctx, pod, nodeName); err != nil {
 		logger.Error(err, "Assume failed; failing the scheduling cycle closed", "node", nodeName)
 		return fwk.AsStatus(fmt.Errorf("failing closed: %w", err))
 	}
