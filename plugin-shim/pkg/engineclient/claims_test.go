@@ -2,7 +2,11 @@ package engineclient
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -326,5 +330,73 @@ func TestSyncClaimAllocationsSurviveEngineRestart(t *testing.T) {
 	h.engine.WaitFor(t, "the claim's delete", func(f *enginetest.FakeEngine) bool { return f.Objects["RESOURCE_CLAIM/ns/gpus"] == nil })
 	if n := len(h.client.Claims().overlays); n != 0 {
 		t.Errorf("%d overlays left after the claim's deletion", n)
+	}
+}
+
+// TestAwaitDRA: for a pod with claims, the guard waits until the engine has acknowledged the
+// informers' device classes, resource slices and the pod's claims; while the shim's listener is
+// held behind the scheduler's, it refuses past its bound and names what is behind.
+func TestAwaitDRA(t *testing.T) {
+	p := pod("ns", "p", "")
+	p.Spec.ResourceClaims = []v1.PodResourceClaim{{Name: "gpus", ResourceClaimName: ptr.To("gpus")}}
+	h := newHarness(t, harnessOptions{objects: []runtime.Object{
+		node("n1"), p, deviceClass("gpu.example.com"), resourceSlice("n1-gpus", "n1", "gpu-0"), claim("ns", "gpus", "uid-gpus", ""),
+	}})
+	ctx := context.Background()
+	if err := h.client.AwaitDRA(ctx, p, time.Second); err != nil {
+		t.Fatalf("AwaitDRA after the snapshot: %v", err)
+	}
+	// A pending allocation the engine made is fine: the engine holds it in flight.
+	h.client.Claims().assumePending(ClaimAllocation{Namespace: "ns", Name: "gpus", UID: "uid-gpus", Allocation: allocation("gpu-0")})
+	if err := h.client.AwaitDRA(ctx, p, time.Second); err != nil {
+		t.Fatalf("AwaitDRA with a pending allocation: %v", err)
+	}
+	h.client.Claims().forget("ns", "gpus")
+
+	for _, tc := range []struct {
+		name   string
+		change func() error
+		stored func() bool // the informer's store has the change
+		want   string
+	}{
+		{"new slice", func() error {
+			_, err := h.cs.ResourceV1().ResourceSlices().Create(ctx, resourceSlice("n2-gpus", "n2", "gpu-0"), metav1.CreateOptions{})
+			return err
+		}, func() bool { _, err := h.client.resourceSlices.Get("n2-gpus"); return err == nil }, "RESOURCE_SLICE//n2-gpus"},
+		{"deleted slice", func() error {
+			return h.cs.ResourceV1().ResourceSlices().Delete(ctx, "n1-gpus", metav1.DeleteOptions{})
+		}, func() bool { _, err := h.client.resourceSlices.Get("n1-gpus"); return err != nil }, "RESOURCE_SLICE//n1-gpus (deleted)"},
+		{"the pod's claim allocated", func() error {
+			_, err := h.cs.ResourceV1().ResourceClaims("ns").UpdateStatus(ctx, allocated(claim("ns", "gpus", "uid-gpus", ""), "", "gpu-0"), metav1.UpdateOptions{})
+			return err
+		}, func() bool {
+			c, err := h.client.claimLister.ResourceClaims("ns").Get("gpus")
+			return err == nil && c.Status.Allocation != nil
+		}, "RESOURCE_CLAIM/ns/gpus"},
+		{"new class", func() error {
+			_, err := h.cs.ResourceV1().DeviceClasses().Create(ctx, deviceClass("nic.example.com"), metav1.CreateOptions{})
+			return err
+		}, func() bool { _, err := h.client.deviceClasses.Get("nic.example.com"); return err == nil }, "DEVICE_CLASS//nic.example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			var once sync.Once
+			releaseListener := func() { h.client.beforeEvent.Store(nil); once.Do(func() { close(release) }) }
+			hold := func() { <-release }
+			h.client.beforeEvent.Store(&hold)
+			defer releaseListener()
+			if err := tc.change(); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "the informer's store", tc.stored)
+			err := h.client.AwaitDRA(ctx, p, 100*time.Millisecond)
+			if !errors.Is(err, ErrBehind) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("AwaitDRA while the listener is held = %v, want ErrBehind naming %s", err, tc.want)
+			}
+			releaseListener()
+			if err := h.client.AwaitDRA(ctx, p, 5*time.Second); err != nil {
+				t.Errorf("AwaitDRA after the listener caught up: %v", err)
+			}
+		})
 	}
 }

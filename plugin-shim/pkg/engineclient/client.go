@@ -112,6 +112,7 @@ type GRPCClient struct {
 	resourceSlices resourcelisters.ResourceSliceLister
 	claimLister    resourcelisters.ResourceClaimLister
 	claims         *ClaimTracker
+	draHashes      draHashes     // the DRA consistency guard's cache (view_dra.go)
 	spread         SpreadListers // for the default spread selector sent with Evaluate
 	cacheSynced    []cache.InformerSynced
 
@@ -189,7 +190,7 @@ func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logg
 		toForget: map[string]forgetRef{},
 	}
 	c.queue.notify = make(chan struct{}, 1)
-	c.view.nodes, c.view.pods = map[string]*nodeRec{}, map[string]*podRec{}
+	c.view.nodes, c.view.pods, c.view.dra = map[string]*nodeRec{}, map[string]*podRec{}, map[string]uint64{}
 	RegisterMetrics()
 	if err := c.registerInformers(factory); err != nil {
 		conn.Close()
