@@ -3,6 +3,7 @@ package engineclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +99,7 @@ func TestClaimTrackerWrittenOverlay(t *testing.T) {
 			if fe := tr.forEngine(tc.informer); fe != want {
 				t.Errorf("forEngine = rv %s, want rv %s", fe.ResourceVersion, want.ResourceVersion)
 			}
-			if tc.want == nil && len(tr.overlays) != 0 {
+			if tc.want == nil && overlayCount(tr) != 0 {
 				t.Errorf("superseded overlay kept: %v", tr.overlays)
 			}
 		})
@@ -318,7 +319,7 @@ func TestSyncClaimAllocationsSurviveEngineRestart(t *testing.T) {
 		c := f.Objects["RESOURCE_CLAIM/ns/gpus"].GetUpsertResourceClaim()
 		return c != nil && c.Allocation != nil && len(c.ReservedFor) == 0
 	})
-	if n := len(h.client.Claims().overlays); n != 0 {
+	if n := overlayCount(h.client.Claims()); n != 0 {
 		t.Errorf("%d overlays left after the informer showed the allocation", n)
 	}
 
@@ -328,7 +329,7 @@ func TestSyncClaimAllocationsSurviveEngineRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.engine.WaitFor(t, "the claim's delete", func(f *enginetest.FakeEngine) bool { return f.Objects["RESOURCE_CLAIM/ns/gpus"] == nil })
-	if n := len(h.client.Claims().overlays); n != 0 {
+	if n := overlayCount(h.client.Claims()); n != 0 {
 		t.Errorf("%d overlays left after the claim's deletion", n)
 	}
 }
@@ -399,4 +400,26 @@ func TestAwaitDRA(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDRAHashesPrune(t *testing.T) {
+	var h draHashes
+	stored := map[string]bool{}
+	for i := 0; i < 200; i++ {
+		key := fmt.Sprintf("RESOURCE_SLICE//s%d", i)
+		h.get(key, i, func() *sextantv1.Change { return deleteChange(sextantv1.ObjectRef_RESOURCE_SLICE, "", key) })
+		if i < 10 {
+			stored[key] = true
+		}
+	}
+	h.prune(stored)
+	if len(h.byKey) != 10 {
+		t.Errorf("after pruning %d entries are cached, want the 10 stored objects'", len(h.byKey))
+	}
+}
+
+func overlayCount(t *ClaimTracker) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.overlays)
 }

@@ -78,6 +78,21 @@ type draHash struct {
 	hash uint64
 }
 
+// prune drops the entries of objects no longer stored once the cache has grown well past them
+// (slices are re-created under new names when a driver restarts).
+func (h *draHashes) prune(stored map[string]bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.byKey) <= 2*len(stored)+64 {
+		return
+	}
+	for key := range h.byKey {
+		if !stored[key] {
+			delete(h.byKey, key)
+		}
+	}
+}
+
 func (h *draHashes) get(key string, obj any, change func() *sextantv1.Change) uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -155,6 +170,7 @@ func (c *GRPCClient) draBehind(pod *v1.Pod) ([]string, error) {
 		stored[key] = true
 		wants = append(wants, want{key: key, hashes: [2]uint64{c.draHashes.get(key, rs, func() *sextantv1.Change { return resourceSliceChange(rs) })}})
 	}
+	c.draHashes.prune(stored)
 	for i := range pod.Spec.ResourceClaims {
 		name, _, err := resourceclaim.Name(pod, &pod.Spec.ResourceClaims[i])
 		if err != nil || name == nil {
