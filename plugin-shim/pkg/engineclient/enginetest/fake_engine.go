@@ -51,6 +51,7 @@ type FakeEngine struct {
 	EvaluateFunc func(*sextantv1.EvaluateRequest) (*sextantv1.EvaluateResponse, error)
 	PreemptFunc  func(*sextantv1.PreemptRequest) (*sextantv1.PreemptResponse, error)
 	// AllocateFunc gives Assume's allocations (the pod's claims allocated on the node); nil: none.
+	// It runs with the fake's lock held, so it may read Objects directly.
 	AllocateFunc func(*sextantv1.AssumeRequest) []*sextantv1.ClaimAllocation
 	FailForgets  int           // answer the next N Forgets with UNAVAILABLE
 	kill         chan struct{} // closed to end every open stream
