@@ -32,6 +32,14 @@ func TestSchedulerLeastPrivilege(t *testing.T) {
 		{verb: "list", group: "apps", resource: "replicasets"},
 		{verb: "list", group: "resource.k8s.io", resource: "resourceslices"},
 		{verb: "list", group: "resource.k8s.io", resource: "devicetaintrules"},
+		{verb: "list", group: "resource.k8s.io", resource: "deviceclasses"},
+		{verb: "watch", group: "resource.k8s.io", resource: "resourceclaims"},
+		// PreBind, Unreserve and PostFilter write claims as upstream's DynamicResources does.
+		{verb: "update", group: "resource.k8s.io", resource: "resourceclaims", namespace: "default"},
+		{verb: "update", group: "resource.k8s.io", resource: "resourceclaims", subresource: "status", namespace: "default"},
+		{verb: "patch", group: "resource.k8s.io", resource: "resourceclaims", subresource: "status", namespace: "default"},
+		{verb: "update", group: "resource.k8s.io", resource: "resourceclaims", subresource: "binding"},
+		{verb: "patch", group: "resource.k8s.io", resource: "resourceclaims", subresource: "binding"},
 		{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: controlplane.SchedulerNamespace, name: "sextant-scheduler"},
 		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: controlplane.SchedulerNamespace, name: "sextant-scheduler"},
 	}
@@ -45,7 +53,12 @@ func TestSchedulerLeastPrivilege(t *testing.T) {
 		{verb: "delete", resource: "nodes"},
 		{verb: "patch", resource: "nodes", subresource: "status"},
 		{verb: "create", resource: "pods", subresource: "eviction", namespace: "default"},
-		{verb: "update", group: "resource.k8s.io", resource: "resourceclaims", subresource: "status", namespace: "default"},
+		// Claims are written, never created or deleted; slices and classes are the drivers'.
+		{verb: "create", group: "resource.k8s.io", resource: "resourceclaims", namespace: "default"},
+		{verb: "delete", group: "resource.k8s.io", resource: "resourceclaims", namespace: "default"},
+		{verb: "update", group: "resource.k8s.io", resource: "resourceslices"},
+		{verb: "update", group: "resource.k8s.io", resource: "deviceclasses"},
+		{verb: "update", resource: "pods", subresource: "finalizers", namespace: "default"},
 		// Only its own lease: not the default scheduler's.
 		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system", name: "kube-scheduler"},
 		{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: controlplane.SchedulerNamespace, name: "other"},

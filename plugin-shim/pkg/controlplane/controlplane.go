@@ -1,9 +1,11 @@
 // Package controlplane starts a real, local Kubernetes control plane for Sextant's end-to-end
 // tests and its live demo: etcd and kube-apiserver (both built from the upstream Go modules this
-// module pins), the Sextant engine, and the sextant-scheduler binary running under the service
-// account, RBAC rules and scheduler configuration of deploy/kubernetes. No container engine and
-// no kubelet: nodes are Node objects, and a small loop stands in for the kubelet's one duty the
-// scheduler depends on, confirming that a deleted pod is gone (see kubeletStandIn).
+// module pins; resource.k8s.io/v1 is served by default), the Sextant engine, and the
+// sextant-scheduler binary running under the service account, RBAC rules and scheduler
+// configuration of deploy/kubernetes. No container engine and no kubelet: nodes are Node
+// objects, and a small loop stands in for the kubelet's one duty the scheduler depends on,
+// confirming that a deleted pod is gone (see kubeletStandIn). Of kube-controller-manager only
+// upstream's resourceclaim controller runs, in this process, for pods with ResourceClaimTemplates.
 package controlplane
 
 import (
@@ -199,6 +201,7 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 	standInCtx, cancel := context.WithCancel(context.Background())
 	c.stopStandIn = cancel
 	go c.kubeletStandIn(standInCtx)
+	go c.resourceClaimController(standInCtx)
 
 	c.EngineSocket = filepath.Join(opts.Dir, "engine.sock")
 	c.engine = &process{

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/informers"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	policylisters "k8s.io/client-go/listers/policy/v1"
+	resourcelisters "k8s.io/client-go/listers/resource/v1"
 	schedulinglisters "k8s.io/client-go/listers/scheduling/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -45,9 +46,12 @@ type Client interface {
 	// what Evaluate's does and the answer is checked the same way; errors are Evaluate's. The
 	// answer's nominated_node is empty when preemption cannot help (message says why).
 	Preempt(ctx context.Context, pod *v1.Pod) (*sextantv1.PreemptResponse, error)
-	// Assume tells the engine that pod is being bound to node (Reserve).
-	Assume(ctx context.Context, pod *v1.Pod, node string) error
-	// Forget undoes Assume (Unreserve). A failed Forget is retried after the next resync.
+	// Assume tells the engine that pod is being bound to node (Reserve). It returns the pod's
+	// claims that the engine allocated on node for it (none when every claim was allocated
+	// already), in the order of the pod's spec.resourceClaims; PreBind writes them.
+	Assume(ctx context.Context, pod *v1.Pod, node string) ([]ClaimAllocation, error)
+	// Forget undoes Assume (Unreserve), with the allocations Assume made. A failed Forget is
+	// retried after the next resync.
 	Forget(ctx context.Context, pod *v1.Pod) error
 }
 
@@ -98,13 +102,19 @@ type GRPCClient struct {
 	rpc    sextantv1.EngineClient
 	logger klog.Logger
 
-	nodes       corelisters.NodeLister
-	pods        corelisters.PodLister
-	priorities  schedulinglisters.PriorityClassLister
-	budgets     policylisters.PodDisruptionBudgetLister
-	namespaces  corelisters.NamespaceLister
-	spread      SpreadListers // for the default spread selector sent with Evaluate
-	cacheSynced []cache.InformerSynced
+	nodes      corelisters.NodeLister
+	pods       corelisters.PodLister
+	priorities schedulinglisters.PriorityClassLister
+	budgets    policylisters.PodDisruptionBudgetLister
+	namespaces corelisters.NamespaceLister
+	// DRA objects; claims are read through the claim tracker (claims.go).
+	deviceClasses  resourcelisters.DeviceClassLister
+	resourceSlices resourcelisters.ResourceSliceLister
+	claimLister    resourcelisters.ResourceClaimLister
+	claims         *ClaimTracker
+	draHashes      draHashes     // the DRA consistency guard's cache (view_dra.go)
+	spread         SpreadListers // for the default spread selector sent with Evaluate
+	cacheSynced    []cache.InformerSynced
 
 	podIndexer cache.Indexer // the pod informer's store, indexed by node (the consistency guard)
 	// view is what the engine has acknowledged, per node (view.go).
@@ -135,8 +145,9 @@ type GRPCClient struct {
 }
 
 type assumption struct {
-	pod  *v1.Pod
-	node string
+	pod         *v1.Pod
+	node        string
+	allocations []ClaimAllocation
 }
 
 type forgetRef struct{ namespace, name string }
@@ -144,8 +155,8 @@ type forgetRef struct{ namespace, name string }
 var _ Client = &GRPCClient{}
 
 // New creates a client for opts.Address (no connection is made until Run) and registers its
-// event handlers with the Node, Pod, PriorityClass, PodDisruptionBudget and Namespace informers
-// of factory, and the Service, ReplicationController, ReplicaSet and StatefulSet informers whose
+// event handlers with the Node, Pod, PriorityClass, PodDisruptionBudget, Namespace, DeviceClass,
+// ResourceSlice and ResourceClaim informers of factory, and the Service, ReplicationController, ReplicaSet and StatefulSet informers whose
 // listers give each pod its default spread selector. The factory must be started by the caller
 // (the scheduler starts it after creating plugins); Run waits for all of them to sync.
 func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logger) (*GRPCClient, error) {
@@ -179,7 +190,7 @@ func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logg
 		toForget: map[string]forgetRef{},
 	}
 	c.queue.notify = make(chan struct{}, 1)
-	c.view.nodes, c.view.pods = map[string]*nodeRec{}, map[string]*podRec{}
+	c.view.nodes, c.view.pods, c.view.dra = map[string]*nodeRec{}, map[string]*podRec{}, map[string]uint64{}
 	RegisterMetrics()
 	if err := c.registerInformers(factory); err != nil {
 		conn.Close()
@@ -269,23 +280,43 @@ func (c *GRPCClient) checkAnswer(method string, call podCall, epoch string, appl
 }
 
 // Assume implements Client. Pods assumed and not yet seen bound are assumed again on a restarted
-// engine after its snapshot.
-func (c *GRPCClient) Assume(ctx context.Context, pod *v1.Pod, node string) error {
+// engine after its snapshot. The claims the engine allocated are kept in the claim tracker as
+// pending until PreBind writes them or the pod is forgotten, so that a snapshot sent meanwhile
+// (to a restarted engine) has them allocated.
+func (c *GRPCClient) Assume(ctx context.Context, pod *v1.Pod, node string) ([]ClaimAllocation, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if !c.synced {
-		return fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
+		return nil, fmt.Errorf("%w at %s: the Sync stream is down or no snapshot is acknowledged yet", ErrNotSynced, c.opts.Address)
 	}
-	if err := c.assumeRPC(ctx, pod, node, c.epoch); err != nil {
-		return err
+	allocations, err := c.assumeRPC(ctx, pod, node, c.epoch)
+	if err != nil {
+		return nil, err
 	}
 	c.view.assume(pod, node)
 	key := podKey(pod.Namespace, pod.Name)
 	c.pending.Lock()
-	c.assumed[key] = assumption{pod: pod, node: node}
+	c.assumed[key] = assumption{pod: pod, node: node, allocations: allocations}
 	delete(c.toForget, key)
 	c.pending.Unlock()
-	return nil
+	for _, a := range allocations {
+		c.claims.assumePending(a)
+	}
+	return allocations, nil
+}
+
+// dropAssumed forgets the shim's record of an assumed pod and the pending allocations of its
+// claims.
+func (c *GRPCClient) dropAssumed(key string) {
+	c.pending.Lock()
+	a, ok := c.assumed[key]
+	delete(c.assumed, key)
+	c.pending.Unlock()
+	if ok {
+		for _, alloc := range a.allocations {
+			c.claims.forget(alloc.Namespace, alloc.Name)
+		}
+	}
 }
 
 // Forget implements Client.
@@ -293,9 +324,7 @@ func (c *GRPCClient) Forget(ctx context.Context, pod *v1.Pod) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	key := podKey(pod.Namespace, pod.Name)
-	c.pending.Lock()
-	delete(c.assumed, key)
-	c.pending.Unlock()
+	c.dropAssumed(key)
 	if !c.synced {
 		// A restarted engine never saw the assumption; the same engine gets the Forget retried
 		// after the next snapshot.
@@ -310,6 +339,10 @@ func (c *GRPCClient) Forget(ctx context.Context, pod *v1.Pod) error {
 	c.view.forget(pod.Namespace, pod.Name)
 	return nil
 }
+
+// Claims returns the client's claim tracker: the informer's ResourceClaims with the allocations
+// the shim made that the informer does not show yet.
+func (c *GRPCClient) Claims() *ClaimTracker { return c.claims }
 
 // RequestResync asks the Sync loop to send a full snapshot soon.
 func (c *GRPCClient) RequestResync() {
@@ -347,20 +380,36 @@ func (c *GRPCClient) retryForget(key, namespace, name string) {
 	c.pending.Unlock()
 }
 
-func (c *GRPCClient) assumeRPC(ctx context.Context, pod *v1.Pod, node, epoch string) error {
+// assumeRPC calls Assume and converts the allocations. An answer with a malformed allocation is
+// an error, and the assumption is forgotten again (retried after the next resync if that fails).
+func (c *GRPCClient) assumeRPC(ctx context.Context, pod *v1.Pod, node, epoch string) ([]ClaimAllocation, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	start := time.Now()
 	resp, err := c.rpc.Assume(ctx, &sextantv1.AssumeRequest{Pod: PodToProto(pod), Node: node, Epoch: epoch})
 	observeRequest(methodAssume, start, err)
 	if err != nil {
-		return c.callError("Assume", err)
+		return nil, c.callError("Assume", err)
 	}
 	if resp.Epoch != epoch {
 		c.requestEpochResync()
-		return fmt.Errorf("%w: Assume answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
+		return nil, fmt.Errorf("%w: Assume answered with epoch %q, synced with %q", ErrEpochChanged, resp.Epoch, epoch)
 	}
-	return nil
+	var allocations []ClaimAllocation
+	for _, a := range resp.Allocations {
+		converted, err := ClaimAllocationFromProto(a)
+		if err == nil && converted.Namespace != pod.Namespace {
+			err = fmt.Errorf("claim %s/%s is not in the pod's namespace", converted.Namespace, converted.Name)
+		}
+		if err != nil {
+			if ferr := c.forgetRPC(ctx, pod.Namespace, pod.Name, epoch); ferr != nil {
+				c.retryForget(podKey(pod.Namespace, pod.Name), pod.Namespace, pod.Name)
+			}
+			return nil, fmt.Errorf("%w: malformed Assume answer: %w", ErrEngine, err)
+		}
+		allocations = append(allocations, converted)
+	}
+	return allocations, nil
 }
 
 func (c *GRPCClient) forgetRPC(ctx context.Context, namespace, name, epoch string) error {

@@ -75,7 +75,13 @@ func PodToProto(p *v1.Pod) *sextantv1.Pod {
 		out.Tolerations = append(out.Tolerations, tolerationToProto(&spec.Tolerations[i]))
 	}
 	for _, claim := range spec.ResourceClaims {
-		out.ResourceClaims = append(out.ResourceClaims, claim.Name)
+		out.ResourceClaims = append(out.ResourceClaims, &sextantv1.PodResourceClaim{
+			Name: claim.Name, ResourceClaimName: claim.ResourceClaimName, ResourceClaimTemplateName: claim.ResourceClaimTemplateName,
+		})
+	}
+	for _, s := range status.ResourceClaimStatuses {
+		out.ResourceClaimStatuses = append(out.ResourceClaimStatuses,
+			&sextantv1.PodResourceClaimStatus{Name: s.Name, ResourceClaimName: s.ResourceClaimName})
 	}
 	for i := range spec.TopologySpreadConstraints {
 		out.TopologySpreadConstraints = append(out.TopologySpreadConstraints,

@@ -100,7 +100,10 @@ func fullPod() *v1.Pod {
 					}},
 				},
 			},
-			ResourceClaims: []v1.PodResourceClaim{{Name: "gpus", ResourceClaimTemplateName: ptr.To("two-gpus")}},
+			ResourceClaims: []v1.PodResourceClaim{
+				{Name: "gpus", ResourceClaimTemplateName: ptr.To("two-gpus")},
+				{Name: "shared", ResourceClaimName: ptr.To("team-nic")},
+			},
 			Tolerations: []v1.Toleration{
 				{Key: "gpu", Operator: v1.TolerationOpEqual, Value: "true", Effect: v1.TaintEffectNoSchedule},
 				{Operator: v1.TolerationOpExists, Effect: v1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](30)},
@@ -124,6 +127,7 @@ func fullPod() *v1.Pod {
 				Resources:          &v1.ResourceRequirements{Requests: rl("cpu", "250m"), Limits: rl("cpu", "1")},
 			}},
 			InitContainerStatuses: []v1.ContainerStatus{{Name: "sidecar", AllocatedResources: rl("memory", "64Mi")}},
+			ResourceClaimStatuses: []v1.PodResourceClaimStatus{{Name: "gpus", ResourceClaimName: ptr.To("web-gpus-x7k2p")}},
 		},
 	}
 }
@@ -175,7 +179,11 @@ func fullPodProto() *sextantv1.Pod {
 				}},
 			},
 		},
-		ResourceClaims: []string{"gpus"},
+		ResourceClaims: []*sextantv1.PodResourceClaim{
+			{Name: "gpus", ResourceClaimTemplateName: ptr.To("two-gpus")},
+			{Name: "shared", ResourceClaimName: ptr.To("team-nic")},
+		},
+		ResourceClaimStatuses: []*sextantv1.PodResourceClaimStatus{{Name: "gpus", ResourceClaimName: ptr.To("web-gpus-x7k2p")}},
 		Tolerations: []*sextantv1.Toleration{
 			{Key: "gpu", Operator: "Equal", Value: "true", Effect: "NoSchedule"},
 			{Operator: "Exists", Effect: "NoExecute", TolerationSeconds: ptr.To[int64](30)},
@@ -494,15 +502,17 @@ func TestIsTerminal(t *testing.T) {
 	}
 }
 
-// TestEveryProtoFieldIsConverted walks the proto schemas from Pod, Node, PriorityClass and
-// PodDisruptionBudget and checks that the fully populated objects set every field somewhere, so
-// a field added to the proto without a conversion fails here.
+// TestEveryProtoFieldIsConverted walks the proto schemas from Pod, Node, PriorityClass,
+// PodDisruptionBudget, DeviceClass, ResourceSlice and ResourceClaim and checks that the fully
+// populated objects set every field somewhere, so a field added to the proto without a
+// conversion fails here.
 func TestEveryProtoFieldIsConverted(t *testing.T) {
 	pdb, err := PodDisruptionBudgetToProto(fullPDB())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, msg := range []proto.Message{PodToProto(fullPod()), NodeToProto(fullNode()), PriorityClassToProto(fullPriorityClass()), pdb} {
+	for _, msg := range []proto.Message{PodToProto(fullPod()), NodeToProto(fullNode()), PriorityClassToProto(fullPriorityClass()), pdb,
+		DeviceClassToProto(fullDeviceClass()), ResourceSliceToProto(fullResourceSlice()), ResourceClaimToProto(fullResourceClaim())} {
 		t.Run(string(msg.ProtoReflect().Descriptor().Name()), func(t *testing.T) {
 			seen := map[protoreflect.FullName]bool{}
 			collectSetFields(msg.ProtoReflect(), seen)

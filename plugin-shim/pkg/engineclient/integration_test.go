@@ -106,7 +106,7 @@ func TestRealEngine(t *testing.T) {
 	if resp.ChosenNode != "n4" || resp.AppliedSequence < 2 {
 		t.Errorf("after adding n4: chosen %q at sequence %d, want n4 at 2 or later", resp.ChosenNode, resp.AppliedSequence)
 	}
-	if err := client.Assume(ctx, pending, resp.ChosenNode); err != nil {
+	if _, err := client.Assume(ctx, pending, resp.ChosenNode); err != nil {
 		t.Fatalf("Assume: %v", err)
 	}
 	if err := client.Forget(ctx, pending); err != nil {

@@ -79,7 +79,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("Evaluate error = %v, want ErrEngine", err)
 	}
 	// Assume, Forget, and a second Forget that finds nothing (NOT_FOUND is not an error).
-	if err := h.client.Assume(ctx, p, "n1"); err != nil {
+	if _, err := h.client.Assume(ctx, p, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
@@ -126,7 +126,7 @@ func TestMetrics(t *testing.T) {
 	msgs := h.waitMessages(4) // full, full, delta, full
 	h.waitSynced("the required resync")
 	// A failed Forget asks for a resync for no epoch reason.
-	if err := h.client.Assume(ctx, p, "n1"); err != nil {
+	if _, err := h.client.Assume(ctx, p, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	h.engine.With(func(f *enginetest.FakeEngine) { f.FailForgets = 1 })

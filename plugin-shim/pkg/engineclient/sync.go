@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	v1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	resourceapi "k8s.io/api/resource/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
@@ -258,10 +259,24 @@ func (c *GRPCClient) reassume(epoch string) error {
 	}
 	c.pending.Unlock()
 	for _, a := range todo {
-		if err := c.assumeRPC(context.Background(), a.pod, a.node, epoch); err != nil {
+		// The snapshot had the claims the engine allocated before as allocated, so the new
+		// engine allocates only what was missing then.
+		allocations, err := c.assumeRPC(context.Background(), a.pod, a.node, epoch)
+		if err != nil {
 			return fmt.Errorf("assuming in-flight pod %s/%s on %s again: %w", a.pod.Namespace, a.pod.Name, a.node, err)
 		}
 		c.view.assume(a.pod, a.node)
+		if len(allocations) > 0 {
+			c.pending.Lock()
+			if cur, ok := c.assumed[podKey(a.pod.Namespace, a.pod.Name)]; ok {
+				cur.allocations = append(cur.allocations, allocations...)
+				c.assumed[podKey(a.pod.Namespace, a.pod.Name)] = cur
+			}
+			c.pending.Unlock()
+			for _, alloc := range allocations {
+				c.claims.assumePending(alloc)
+			}
+		}
 	}
 	if len(todo) > 0 {
 		c.logger.V(2).Info("Assumed in-flight pods again on the restarted engine", "count", len(todo))
@@ -297,8 +312,10 @@ func (c *GRPCClient) setUnsynced() {
 	c.mu.Unlock()
 }
 
-// snapshotObjects lists every object (nodes, pods, priority classes, PDBs, namespaces), sorted
-// by kind and key so that snapshots are deterministic.
+// snapshotObjects lists every object (nodes, pods, priority classes, PDBs, namespaces, device
+// classes, resource slices, resource claims), sorted by kind and key so that snapshots are
+// deterministic. Claims go as the claim tracker has them (with the allocations the informer does
+// not show yet).
 func (c *GRPCClient) snapshotObjects() ([]*sextantv1.Change, error) {
 	var out []*sextantv1.Change
 	nodes, err := c.nodes.List(labels.Everything())
@@ -352,6 +369,32 @@ func (c *GRPCClient) snapshotObjects() ([]*sextantv1.Change, error) {
 	for _, ns := range namespaces {
 		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: NamespaceToProto(ns)}})
 	}
+	classes, err := c.deviceClasses.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing device classes: %w", err)
+	}
+	sort.Slice(classes, func(i, j int) bool { return classes[i].Name < classes[j].Name })
+	for _, dc := range classes {
+		out = append(out, deviceClassChange(dc))
+	}
+	slices, err := c.resourceSlices.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing resource slices: %w", err)
+	}
+	sort.Slice(slices, func(i, j int) bool { return slices[i].Name < slices[j].Name })
+	for _, rs := range slices {
+		out = append(out, resourceSliceChange(rs))
+	}
+	claims, err := c.claimLister.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing resource claims: %w", err)
+	}
+	sort.Slice(claims, func(i, j int) bool {
+		return claimKey(claims[i].Namespace, claims[i].Name) < claimKey(claims[j].Namespace, claims[j].Name)
+	})
+	for _, rc := range claims {
+		out = append(out, resourceClaimChange(c.claims.forEngine(rc)))
+	}
 	return out, nil
 }
 
@@ -364,9 +407,16 @@ func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) 
 	pcInformer := factory.Scheduling().V1().PriorityClasses()
 	pdbInformer := factory.Policy().V1().PodDisruptionBudgets()
 	nsInformer := factory.Core().V1().Namespaces()
+	classInformer := factory.Resource().V1().DeviceClasses()
+	sliceInformer := factory.Resource().V1().ResourceSlices()
+	claimInformer := factory.Resource().V1().ResourceClaims()
 	c.nodes, c.pods = nodeInformer.Lister(), podInformer.Lister()
 	c.priorities, c.budgets = pcInformer.Lister(), pdbInformer.Lister()
 	c.namespaces = nsInformer.Lister()
+	c.deviceClasses, c.resourceSlices = classInformer.Lister(), sliceInformer.Lister()
+	c.claimLister = claimInformer.Lister()
+	c.claims = NewClaimTracker(c.claimLister)
+	c.claims.onRestore = c.restoreClaim
 	// Pods by node, for the consistency guard's slow path. An informer already started (never the
 	// case for a plugin) refuses new indexers; the guard then lists all pods instead.
 	if err := podInformer.Informer().AddIndexers(cache.Indexers{podNodeIndex: podNodeIndexFunc}); err != nil {
@@ -412,6 +462,21 @@ func (c *GRPCClient) registerInformers(factory informers.SharedInformerFactory) 
 			AddFunc:    func(obj any) { c.onNamespace(nil, obj) },
 			UpdateFunc: func(old, obj any) { c.onNamespace(old, obj) },
 			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_NAMESPACE, obj) },
+		}},
+		{classInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onDeviceClass(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onDeviceClass(old, obj) },
+			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_DEVICE_CLASS, obj) },
+		}},
+		{sliceInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onResourceSlice(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onResourceSlice(old, obj) },
+			DeleteFunc: func(obj any) { c.onDelete(sextantv1.ObjectRef_RESOURCE_SLICE, obj) },
+		}},
+		{claimInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.onResourceClaim(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.onResourceClaim(old, obj) },
+			DeleteFunc: func(obj any) { c.onResourceClaimDelete(obj) },
 		}},
 	}
 	for _, h := range handlers {
@@ -460,9 +525,7 @@ func (c *GRPCClient) onPod(oldObj, obj any) {
 		return
 	}
 	if p.Spec.NodeName != "" || IsTerminal(p) {
-		c.pending.Lock()
-		delete(c.assumed, podKey(p.Namespace, p.Name)) // the binding has landed
-		c.pending.Unlock()
+		c.dropAssumed(podKey(p.Namespace, p.Name)) // the binding has landed
 	}
 	if IsTerminal(p) {
 		if old, ok := oldObj.(*v1.Pod); ok && IsTerminal(old) {
@@ -483,9 +546,7 @@ func (c *GRPCClient) onPodDelete(obj any) {
 	if !ok {
 		return
 	}
-	c.pending.Lock()
-	delete(c.assumed, podKey(namespace, name))
-	c.pending.Unlock()
+	c.dropAssumed(podKey(namespace, name))
 	c.queue.push(deleteChange(sextantv1.ObjectRef_POD, namespace, name))
 }
 
@@ -531,6 +592,76 @@ func (c *GRPCClient) onNamespace(oldObj, obj any) {
 		return
 	}
 	c.queue.push(&sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: converted}})
+}
+
+func (c *GRPCClient) onDeviceClass(oldObj, obj any) {
+	dc, ok := obj.(*resourceapi.DeviceClass)
+	if !ok {
+		return
+	}
+	change := deviceClassChange(dc)
+	if old, ok := oldObj.(*resourceapi.DeviceClass); ok && proto.Equal(deviceClassChange(old), change) {
+		return
+	}
+	c.queue.push(change)
+}
+
+func (c *GRPCClient) onResourceSlice(oldObj, obj any) {
+	rs, ok := obj.(*resourceapi.ResourceSlice)
+	if !ok {
+		return
+	}
+	change := resourceSliceChange(rs)
+	if old, ok := oldObj.(*resourceapi.ResourceSlice); ok && proto.Equal(resourceSliceChange(old), change) {
+		return
+	}
+	c.queue.push(change)
+}
+
+// onResourceClaim sends the claim as the claim tracker has it: while an allocation the shim made
+// is not visible in the informer, the overlay goes instead of the informer's version.
+func (c *GRPCClient) onResourceClaim(oldObj, obj any) {
+	rc, ok := obj.(*resourceapi.ResourceClaim)
+	if !ok {
+		return
+	}
+	send := c.claims.forEngine(rc)
+	change := resourceClaimChange(send)
+	if old, ok := oldObj.(*resourceapi.ResourceClaim); ok && send == rc && proto.Equal(resourceClaimChange(old), change) {
+		return
+	}
+	c.queue.push(change)
+}
+
+func (c *GRPCClient) onResourceClaimDelete(obj any) {
+	namespace, name, ok := objectKey(obj)
+	if !ok {
+		return
+	}
+	c.claims.drop(namespace, name)
+	c.queue.push(deleteChange(sextantv1.ObjectRef_RESOURCE_CLAIM, namespace, name))
+}
+
+// restoreClaim sends the informer's version of a claim whose pending allocation was forgotten,
+// so an engine that was sent the allocation (in a snapshot) frees its devices.
+func (c *GRPCClient) restoreClaim(namespace, name string) {
+	rc, err := c.claimLister.ResourceClaims(namespace).Get(name)
+	if err != nil {
+		return // gone: its delete is queued
+	}
+	c.queue.push(resourceClaimChange(c.claims.forEngine(rc)))
+}
+
+func deviceClassChange(dc *resourceapi.DeviceClass) *sextantv1.Change {
+	return &sextantv1.Change{Change: &sextantv1.Change_UpsertDeviceClass{UpsertDeviceClass: DeviceClassToProto(dc)}}
+}
+
+func resourceSliceChange(rs *resourceapi.ResourceSlice) *sextantv1.Change {
+	return &sextantv1.Change{Change: &sextantv1.Change_UpsertResourceSlice{UpsertResourceSlice: ResourceSliceToProto(rs)}}
+}
+
+func resourceClaimChange(rc *resourceapi.ResourceClaim) *sextantv1.Change {
+	return &sextantv1.Change{Change: &sextantv1.Change_UpsertResourceClaim{UpsertResourceClaim: ResourceClaimToProto(rc)}}
 }
 
 func (c *GRPCClient) onDelete(kind sextantv1.ObjectRef_Kind, obj any) {

@@ -87,9 +87,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		<-done
 		factory.Shutdown()
 	})
-	// The fake clientset drops events that happen before a watch is open; wait for all nine
-	// (five synced kinds, four read for the default spread selector).
-	for i := 0; i < 9; i++ {
+	// The fake clientset drops events that happen before a watch is open; wait for all twelve
+	// (eight synced kinds, four read for the default spread selector).
+	for i := 0; i < 12; i++ {
 		select {
 		case <-watches:
 		case <-time.After(15 * time.Second):
@@ -149,6 +149,21 @@ func (h *harness) expectEngineMatchesCluster() {
 	namespaces, _ := h.cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	for i := range namespaces.Items {
 		c := &sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: NamespaceToProto(&namespaces.Items[i])}}
+		want[enginetest.ObjectKey(c)] = c
+	}
+	classes, _ := h.cs.ResourceV1().DeviceClasses().List(ctx, metav1.ListOptions{})
+	for i := range classes.Items {
+		c := deviceClassChange(&classes.Items[i])
+		want[enginetest.ObjectKey(c)] = c
+	}
+	slices, _ := h.cs.ResourceV1().ResourceSlices().List(ctx, metav1.ListOptions{})
+	for i := range slices.Items {
+		c := resourceSliceChange(&slices.Items[i])
+		want[enginetest.ObjectKey(c)] = c
+	}
+	claims, _ := h.cs.ResourceV1().ResourceClaims("").List(ctx, metav1.ListOptions{})
+	for i := range claims.Items {
+		c := resourceClaimChange(&claims.Items[i])
 		want[enginetest.ObjectKey(c)] = c
 	}
 	var diff string
@@ -392,7 +407,7 @@ func TestSyncReconnectsAfterEngineRestart(t *testing.T) {
 	inflight, _ := h.cs.CoreV1().Pods("ns").Get(ctx, "inflight", metav1.GetOptions{})
 	landed, _ := h.cs.CoreV1().Pods("ns").Get(ctx, "landed", metav1.GetOptions{})
 	for _, p := range []*v1.Pod{inflight, landed} {
-		if err := h.client.Assume(ctx, p, "n1"); err != nil {
+		if _, err := h.client.Assume(ctx, p, "n1"); err != nil {
 			t.Fatalf("Assume(%s): %v", p.Name, err)
 		}
 	}
@@ -518,7 +533,7 @@ func TestEngineGoneFailsClosed(t *testing.T) {
 	if _, err := h.client.Evaluate(ctx, p); !errors.Is(err, ErrNotSynced) {
 		t.Errorf("Evaluate error = %v, want ErrNotSynced", err)
 	}
-	if err := h.client.Assume(ctx, p, "n1"); !errors.Is(err, ErrNotSynced) {
+	if _, err := h.client.Assume(ctx, p, "n1"); !errors.Is(err, ErrNotSynced) {
 		t.Errorf("Assume error = %v, want ErrNotSynced", err)
 	}
 }
@@ -539,7 +554,7 @@ func TestUnreachableEngine(t *testing.T) {
 	if _, err := client.Evaluate(ctx, p); !errors.Is(err, ErrNotSynced) {
 		t.Errorf("Evaluate error = %v, want ErrNotSynced", err)
 	}
-	if err := client.Assume(ctx, p, "n1"); !errors.Is(err, ErrNotSynced) {
+	if _, err := client.Assume(ctx, p, "n1"); !errors.Is(err, ErrNotSynced) {
 		t.Errorf("Assume error = %v, want ErrNotSynced", err)
 	}
 	// Past the not-synced gate, a call to a missing socket is UNAVAILABLE.
@@ -555,7 +570,7 @@ func TestAssumeForget(t *testing.T) {
 	h := newHarness(t, harnessOptions{objects: []runtime.Object{node("n1"), pod("ns", "p", "")}})
 	ctx := context.Background()
 	p, _ := h.cs.CoreV1().Pods("ns").Get(ctx, "p", metav1.GetOptions{})
-	if err := h.client.Assume(ctx, p, "n1"); err != nil {
+	if _, err := h.client.Assume(ctx, p, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	h.engine.With(func(f *enginetest.FakeEngine) {
@@ -571,7 +586,7 @@ func TestAssumeForget(t *testing.T) {
 		t.Errorf("second Forget: %v", err)
 	}
 	// A failed Forget is retried after the resync it triggers.
-	if err := h.client.Assume(ctx, p, "n1"); err != nil {
+	if _, err := h.client.Assume(ctx, p, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	h.engine.With(func(f *enginetest.FakeEngine) { f.FailForgets = 1 })

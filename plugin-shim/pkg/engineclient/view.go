@@ -188,6 +188,9 @@ type engineView struct {
 	count  int                // nodes present
 	sum    uint64             // sum of present nodes' fingerprints
 	notify chan struct{}      // closed on the next change; nil when nobody waits
+	// dra holds a hash of each DRA object (device class, resource slice, resource claim) as
+	// the engine acknowledged it, by ObjectKey (view_dra.go).
+	dra map[string]uint64
 }
 
 type nodeRec struct {
@@ -295,6 +298,8 @@ func (v *engineView) applyLocked(change *sextantv1.Change) {
 			next.assumed = prev.assumed // still pending: the engine keeps the assumption
 		}
 		v.setPod(key, next)
+	case *sextantv1.Change_UpsertDeviceClass, *sextantv1.Change_UpsertResourceSlice, *sextantv1.Change_UpsertResourceClaim:
+		v.dra[draKey(change)] = draChangeHash(change)
 	case *sextantv1.Change_Delete:
 		switch x.Delete.Kind {
 		case sextantv1.ObjectRef_NODE:
@@ -303,6 +308,8 @@ func (v *engineView) applyLocked(change *sextantv1.Change) {
 			v.done(x.Delete.Name, r)
 		case sextantv1.ObjectRef_POD:
 			v.setPod(podKey(x.Delete.Namespace, x.Delete.Name), nil)
+		case sextantv1.ObjectRef_DEVICE_CLASS, sextantv1.ObjectRef_RESOURCE_SLICE, sextantv1.ObjectRef_RESOURCE_CLAIM:
+			delete(v.dra, draKey(change))
 		}
 	}
 }
@@ -323,7 +330,7 @@ func (v *engineView) reset(objects []*sextantv1.Change, keepAssumed bool) {
 			}
 		}
 	}
-	v.nodes, v.pods, v.count, v.sum = map[string]*nodeRec{}, map[string]*podRec{}, 0, 0
+	v.nodes, v.pods, v.count, v.sum, v.dra = map[string]*nodeRec{}, map[string]*podRec{}, 0, 0, map[string]uint64{}
 	for _, o := range objects {
 		v.applyLocked(o)
 	}

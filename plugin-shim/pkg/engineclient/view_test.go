@@ -105,7 +105,7 @@ func TestEngineViewAssumeForget(t *testing.T) {
 	ctx := context.Background()
 	assumedPod := p.DeepCopy()
 	assumedPod.Spec.NodeName = "n1"
-	if err := h.client.Assume(ctx, p, "n1"); err != nil {
+	if _, err := h.client.Assume(ctx, p, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.client.AwaitView(ctx, view.View([]fwk.NodeInfo{nodeInfo(n1, assumedPod)}), 0); err != nil {

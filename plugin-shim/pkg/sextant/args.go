@@ -37,6 +37,9 @@ type Args struct {
 	// empty type is LeastAllocated; empty resources are cpu and memory with weight 1; a weight of 0
 	// is 1. Absent: the engine keeps the strategy it was started with.
 	ScoringStrategy *configv1.ScoringStrategy `json:"scoringStrategy,omitempty"`
+	// BindingTimeout bounds how long PreBind waits for allocated devices with binding conditions
+	// to become ready, as upstream's DynamicResourcesArgs.bindingTimeout. Default 600s.
+	BindingTimeout *metav1.Duration `json:"bindingTimeout,omitempty"`
 }
 
 // DecodeArgs decodes the plugin's args (nil means all defaults), applies the defaults and
@@ -66,6 +69,9 @@ func setDefaults(args *Args) {
 	if args.Timeout == nil {
 		args.Timeout = &metav1.Duration{Duration: DefaultTimeout}
 	}
+	if args.BindingTimeout == nil {
+		args.BindingTimeout = &metav1.Duration{Duration: DefaultBindingTimeout}
+	}
 	if s := args.ScoringStrategy; s != nil {
 		if s.Type == "" {
 			s.Type = configv1.LeastAllocated
@@ -88,6 +94,9 @@ func validateArgs(args *Args) error {
 	}
 	if args.Timeout.Duration <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("timeout"), args.Timeout.Duration.String(), "must be positive"))
+	}
+	if args.BindingTimeout.Duration <= 0 {
+		errs = append(errs, field.Invalid(field.NewPath("bindingTimeout"), args.BindingTimeout.Duration.String(), "must be positive"))
 	}
 	if s := args.ScoringStrategy; s != nil {
 		for i, r := range s.Resources {

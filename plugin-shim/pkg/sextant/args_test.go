@@ -15,6 +15,7 @@ import (
 )
 
 func TestDecodeArgs(t *testing.T) {
+	defaultBinding := &metav1.Duration{Duration: 600 * time.Second}
 	tests := []struct {
 		name         string
 		obj          runtime.Object
@@ -25,21 +26,22 @@ func TestDecodeArgs(t *testing.T) {
 		{
 			name: "nil args take every default",
 			obj:  nil,
-			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second}},
+			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second}, BindingTimeout: defaultBinding},
 		},
 		{
 			name: "empty args take every default",
 			obj:  &runtime.Unknown{Raw: []byte(`{}`)},
-			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second}},
+			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second}, BindingTimeout: defaultBinding},
 		},
 		{
 			name: "everything set",
 			obj: &runtime.Unknown{ContentType: runtime.ContentTypeJSON, Raw: []byte(`{
-				"engineAddress": "localhost:7070", "timeout": "750ms",
+				"engineAddress": "localhost:7070", "timeout": "750ms", "bindingTimeout": "2m",
 				"scoringStrategy": {"type": "RequestedToCapacityRatio",
 					"resources": [{"name": "cpu", "weight": 3}, {"name": "nvidia.com/gpu", "weight": 5}],
 					"requestedToCapacityRatio": {"shape": [{"utilization": 0, "score": 0}, {"utilization": 100, "score": 10}]}}}`)},
 			want: &Args{EngineAddress: "localhost:7070", Timeout: &metav1.Duration{Duration: 750 * time.Millisecond},
+				BindingTimeout: &metav1.Duration{Duration: 2 * time.Minute},
 				ScoringStrategy: &configv1.ScoringStrategy{
 					Type:      configv1.RequestedToCapacityRatio,
 					Resources: []configv1.ResourceSpec{{Name: "cpu", Weight: 3}, {Name: "nvidia.com/gpu", Weight: 5}},
@@ -53,12 +55,12 @@ func TestDecodeArgs(t *testing.T) {
 		{
 			name: "yaml content type",
 			obj:  &runtime.Unknown{ContentType: runtime.ContentTypeYAML, Raw: []byte("engineAddress: unix:///run/sextant.sock\ntimeout: 1s\n")},
-			want: &Args{EngineAddress: "unix:///run/sextant.sock", Timeout: &metav1.Duration{Duration: time.Second}},
+			want: &Args{EngineAddress: "unix:///run/sextant.sock", Timeout: &metav1.Duration{Duration: time.Second}, BindingTimeout: defaultBinding},
 		},
 		{
 			name: "strategy defaults as upstream's: resources and zero weights",
 			obj:  &runtime.Unknown{Raw: []byte(`{"scoringStrategy": {"type": "MostAllocated"}}`)},
-			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second},
+			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second}, BindingTimeout: defaultBinding,
 				ScoringStrategy: &configv1.ScoringStrategy{Type: configv1.MostAllocated,
 					Resources: []configv1.ResourceSpec{{Name: "cpu", Weight: 1}, {Name: "memory", Weight: 1}}}},
 			wantStrategy: &sextantv1.ScoringStrategy{Type: "MostAllocated",
@@ -67,7 +69,7 @@ func TestDecodeArgs(t *testing.T) {
 		{
 			name: "empty type is LeastAllocated, weight 0 is 1",
 			obj:  &runtime.Unknown{Raw: []byte(`{"scoringStrategy": {"resources": [{"name": "cpu"}]}}`)},
-			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second},
+			want: &Args{EngineAddress: DefaultEngineAddress, Timeout: &metav1.Duration{Duration: 2 * time.Second}, BindingTimeout: defaultBinding,
 				ScoringStrategy: &configv1.ScoringStrategy{Type: configv1.LeastAllocated,
 					Resources: []configv1.ResourceSpec{{Name: "cpu", Weight: 1}}}},
 			wantStrategy: &sextantv1.ScoringStrategy{Type: "LeastAllocated", Resources: []*sextantv1.ResourceSpec{{Name: "cpu", Weight: 1}}},
@@ -82,6 +84,7 @@ func TestDecodeArgs(t *testing.T) {
 		{name: "shape with another type", obj: &runtime.Unknown{Raw: []byte(`{"scoringStrategy": {"type": "LeastAllocated", "requestedToCapacityRatio": {"shape": [{"utilization": 50, "score": 1}]}}}`)}, wantErr: "must be nil when type is not RequestedToCapacityRatio"},
 		{name: "zero timeout", obj: &runtime.Unknown{Raw: []byte(`{"timeout": "0s"}`)}, wantErr: "timeout: Invalid value"},
 		{name: "negative timeout", obj: &runtime.Unknown{Raw: []byte(`{"timeout": "-1s"}`)}, wantErr: "must be positive"},
+		{name: "zero binding timeout", obj: &runtime.Unknown{Raw: []byte(`{"bindingTimeout": "0s"}`)}, wantErr: "bindingTimeout: Invalid value"},
 		{name: "malformed timeout", obj: &runtime.Unknown{Raw: []byte(`{"timeout": "soon"}`)}, wantErr: "decoding args"},
 		{name: "unix address without a path", obj: &runtime.Unknown{Raw: []byte(`{"engineAddress": "unix://"}`)}, wantErr: "engineAddress"},
 		{name: "unix address with a host", obj: &runtime.Unknown{Raw: []byte(`{"engineAddress": "unix://tmp/e.sock"}`)}, wantErr: "unix:///absolute/path"},

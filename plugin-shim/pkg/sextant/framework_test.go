@@ -57,6 +57,7 @@ func sextantProfile() *config.KubeSchedulerProfile {
 			Filter:    only(Name),
 			Score:     config.PluginSet{Enabled: []config.Plugin{{Name: Name, Weight: 1}}},
 			Reserve:   only(Name),
+			PreBind:   only(Name),
 			Bind:      only(defaultbinder.Name),
 		},
 		PluginConfig: []config.PluginConfig{{Name: Name, Args: &runtime.Unknown{Raw: []byte(`{"timeout": "1s"}`)}}},
@@ -288,7 +289,7 @@ func TestDeployConfig(t *testing.T) {
 		{"score", got.Score, []string{Name}},
 		{"reserve", got.Reserve, []string{Name}},
 		{"permit", got.Permit, nil},
-		{"preBind", got.PreBind, nil},
+		{"preBind", got.PreBind, []string{Name}},
 		{"bind", got.Bind, []string{"DefaultBinder"}},
 		{"postBind", got.PostBind, nil},
 	} {

@@ -46,6 +46,9 @@ type Plugin struct {
 	// consistencyWait bounds how long a cycle waits for the engine to catch up with the
 	// scheduler's cache.
 	consistencyWait time.Duration
+	// dra writes and releases resource claims (dynamicresources.go); nil without a framework
+	// handle.
+	dra *dra
 }
 
 // DefaultConsistencyWait bounds how long a cycle waits for the engine to reflect the cycle's
@@ -79,7 +82,9 @@ func New(ctx context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, err
 	go client.Run(ctx)
 	logger.Info("Sextant plugin created", "engineAddress", args.EngineAddress, "timeout", args.Timeout.Duration,
 		"scoringStrategy", args.ScoringStrategy)
-	return NewWithHandle(client, h, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)), nil
+	pl := NewWithHandle(client, h, feature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate))
+	pl.dra.bindingTimeout = args.BindingTimeout.Duration
+	return pl, nil
 }
 
 // NewWithClient returns a plugin that talks to the engine through client (tests pass a fake).
@@ -91,24 +96,30 @@ func NewWithClient(client engineclient.Client) *Plugin {
 // NewWithHandle is NewWithClient with the framework handle and scheduler features that
 // PostFilter's actuation (upstream's preemption Executor) needs.
 func NewWithHandle(client engineclient.Client, h fwk.Handle, fts feature.Features) *Plugin {
-	return &Plugin{client: client, preemptor: newPreemptor(h, fts), consistencyWait: DefaultConsistencyWait}
+	return &Plugin{client: client, preemptor: newPreemptor(h, fts), consistencyWait: DefaultConsistencyWait,
+		dra: newDRA(client, h, fts)}
 }
 
 // awaitEngine is the consistency guard: a cycle never evaluates an engine state older than the
-// cycle's snapshot of the scheduler's cache (nodes, and bound or assumed pods per node). The
-// scheduler's cache and the Sync loop listen to the same informers at their own pace; when the
-// engine has not yet acknowledged an event the snapshot already reflects, wait (bounded) for it.
-// Past the bound the cycle fails with an Error status, so the pod is retried after backoff
-// instead of being parked as unschedulable on a stale answer.
-func (pl *Plugin) awaitEngine(ctx context.Context, logger klog.Logger, what string, nodes []fwk.NodeInfo) *fwk.Status {
-	w, ok := pl.client.(engineclient.ViewWaiter)
-	if !ok {
-		return nil
-	}
+// cycle's snapshot of the scheduler's cache (nodes, and bound or assumed pods per node), nor, for
+// a pod with resource claims, older than the informers' device classes, resource slices and the
+// pod's claims. The scheduler's cache and the Sync loop listen to the same informers at their
+// own pace; when the engine has not yet acknowledged an event the snapshot already reflects,
+// wait (bounded) for it. Past the bound the cycle fails with an Error status, so the pod is
+// retried after backoff instead of being parked as unschedulable on a stale answer.
+func (pl *Plugin) awaitEngine(ctx context.Context, logger klog.Logger, what string, pod *v1.Pod, nodes []fwk.NodeInfo) *fwk.Status {
 	start := time.Now()
-	if err := w.AwaitView(ctx, pl.snapshot.View(nodes), pl.consistencyWait); err != nil {
-		logger.Error(err, "Engine is behind the scheduler's cache; failing the scheduling cycle closed", "call", what)
-		return fwk.AsStatus(fmt.Errorf("failing closed: %w", err))
+	if w, ok := pl.client.(engineclient.ViewWaiter); ok {
+		if err := w.AwaitView(ctx, pl.snapshot.View(nodes), pl.consistencyWait); err != nil {
+			logger.Error(err, "Engine is behind the scheduler's cache; failing the scheduling cycle closed", "call", what)
+			return fwk.AsStatus(fmt.Errorf("failing closed: %w", err))
+		}
+	}
+	if w, ok := pl.client.(engineclient.DRAWaiter); ok && len(pod.Spec.ResourceClaims) > 0 {
+		if err := w.AwaitDRA(ctx, pod, max(pl.consistencyWait-time.Since(start), 0)); err != nil {
+			logger.Error(err, "Engine is behind the informers' DRA objects; failing the scheduling cycle closed", "call", what)
+			return fwk.AsStatus(fmt.Errorf("failing closed: %w", err))
+		}
 	}
 	if waited := time.Since(start); waited > 5*time.Millisecond {
 		logger.V(2).Info("Waited for the engine to catch up with the scheduler's cache", "call", what, "waited", waited)
@@ -119,10 +130,13 @@ func (pl *Plugin) awaitEngine(ctx context.Context, logger klog.Logger, what stri
 // Name implements fwk.Plugin.
 func (pl *Plugin) Name() string { return Name }
 
-// evaluation is the engine's answer for one pod, as Filter and Score read it.
+// evaluation is the engine's answer for one pod, as Filter, Score and PostFilter read it.
 type evaluation struct {
 	chosen string
 	nodes  map[string]verdict
+	// unavailableClaims are the pod's allocated claims ("namespace/name") whose devices some
+	// node cannot reach; PostFilter may deallocate one.
+	unavailableClaims []string
 }
 
 type verdict struct {
@@ -133,14 +147,19 @@ type verdict struct {
 // Clone implements fwk.StateData; the evaluation is never modified after PreFilter.
 func (e *evaluation) Clone() fwk.StateData { return e }
 
-type assumed struct{}
+// assumed records that Reserve assumed the pod, with the claims the engine allocated for it
+// (PreBind writes them).
+type assumed struct {
+	allocations []engineclient.ClaimAllocation
+}
 
-func (a assumed) Clone() fwk.StateData { return a }
+// Clone implements fwk.StateData; never modified after Reserve.
+func (a *assumed) Clone() fwk.StateData { return a }
 
 // PreFilter implements fwk.PreFilterPlugin: one Evaluate call for the pod.
 func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.Pod, nodes []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
 	logger := pl.logger(ctx, pod)
-	if st := pl.awaitEngine(ctx, logger, "Evaluate", nodes); st != nil {
+	if st := pl.awaitEngine(ctx, logger, "Evaluate", pod, nodes); st != nil {
 		return nil, st
 	}
 	resp, err := pl.client.Evaluate(ctx, pod)
@@ -240,27 +259,31 @@ func (pl *Plugin) Reserve(ctx context.Context, state fwk.CycleState, pod *v1.Pod
 	if nodeName != e.chosen {
 		logger.Info("Framework selected a feasible node other than the engine's choice", "node", nodeName, "chosenNode", e.chosen)
 	}
-	if err := pl.client.Assume(ctx, pod, nodeName); err != nil {
+	allocations, err := pl.client.Assume(ctx, pod, nodeName)
+	if err != nil {
 		logger.Error(err, "Assume failed; failing the scheduling cycle closed", "node", nodeName)
 		return fwk.AsStatus(fmt.Errorf("failing closed: %w", err))
 	}
-	state.Write(assumedKey, assumed{})
-	logger.V(4).Info("Assumed pod on the engine", "node", nodeName)
+	state.Write(assumedKey, &assumed{allocations: allocations})
+	logger.V(4).Info("Assumed pod on the engine", "node", nodeName, "allocatedClaims", len(allocations))
 	return nil
 }
 
-// Unreserve implements fwk.ReservePlugin: Forget on the engine, if Reserve assumed the pod.
+// Unreserve implements fwk.ReservePlugin: Forget on the engine if Reserve assumed the pod, then,
+// as upstream's DynamicResources, the pod's reservations in its allocated claims are removed.
 func (pl *Plugin) Unreserve(ctx context.Context, state fwk.CycleState, pod *v1.Pod, nodeName string) {
-	if _, err := state.Read(assumedKey); err != nil {
-		return
-	}
-	state.Delete(assumedKey)
 	logger := pl.logger(ctx, pod)
-	if err := pl.client.Forget(ctx, pod); err != nil {
-		logger.Error(err, "Forget failed; it is retried after the next resync", "node", nodeName)
-		return
+	if _, err := state.Read(assumedKey); err == nil {
+		state.Delete(assumedKey)
+		if err := pl.client.Forget(ctx, pod); err != nil {
+			logger.Error(err, "Forget failed; it is retried after the next resync", "node", nodeName)
+		} else {
+			logger.V(4).Info("Forgot pod on the engine", "node", nodeName)
+		}
 	}
-	logger.V(4).Info("Forgot pod on the engine", "node", nodeName)
+	if pl.dra != nil && len(pod.Spec.ResourceClaims) > 0 {
+		pl.dra.unreserveClaims(ctx, logger, state, pod)
+	}
 }
 
 func (pl *Plugin) logger(ctx context.Context, pod *v1.Pod) klog.Logger {
@@ -281,7 +304,7 @@ func readEvaluation(state fwk.CycleState) (*evaluation, error) {
 
 // newEvaluation checks the engine's answer and turns it into per-node statuses and scores.
 func newEvaluation(resp *sextantv1.EvaluateResponse) (*evaluation, error) {
-	e := &evaluation{chosen: resp.ChosenNode, nodes: make(map[string]verdict, len(resp.Nodes))}
+	e := &evaluation{chosen: resp.ChosenNode, nodes: make(map[string]verdict, len(resp.Nodes)), unavailableClaims: resp.UnavailableClaims}
 	var feasible []*sextantv1.NodeResult
 	for i, n := range resp.Nodes {
 		if n.Node == "" {

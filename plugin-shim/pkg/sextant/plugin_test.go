@@ -34,6 +34,7 @@ type fakeClient struct {
 	preemptErr  error
 	preemptions []string
 	assumed     []string // "namespace/name@node"
+	allocations []engineclient.ClaimAllocation
 	forgotten   []string
 }
 
@@ -53,14 +54,14 @@ func (f *fakeClient) Preempt(_ context.Context, pod *v1.Pod) (*sextantv1.Preempt
 	return f.preemptResp, f.preemptErr
 }
 
-func (f *fakeClient) Assume(_ context.Context, pod *v1.Pod, node string) error {
+func (f *fakeClient) Assume(_ context.Context, pod *v1.Pod, node string) ([]engineclient.ClaimAllocation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.assumeErr != nil {
-		return f.assumeErr
+		return nil, f.assumeErr
 	}
 	f.assumed = append(f.assumed, pod.Namespace+"/"+pod.Name+"@"+node)
-	return nil
+	return f.allocations, nil
 }
 
 func (f *fakeClient) Forget(_ context.Context, pod *v1.Pod) error {

@@ -67,10 +67,31 @@ type decision struct {
 // Clone implements fwk.StateData; the decision is never modified.
 func (d *decision) Clone() fwk.StateData { return d }
 
-// PostFilter implements fwk.PostFilterPlugin: one Preempt call on the engine; when it nominates a
-// node, upstream's Evaluator and Executor actuate it. When preemption cannot help the status is
-// Unschedulable with the engine's message (upstream's, "preemption: 0/N nodes are available: ...").
+// PostFilter implements fwk.PostFilterPlugin as upstream's DynamicResources and DefaultPreemption
+// PostFilters in that order. First, an allocated claim of the pod that the engine reports
+// unreachable from some node and that no other pod holds is deallocated (Unschedulable
+// "deallocation of ResourceClaim completed"). Then one Preempt call on the engine; when it
+// nominates a node, upstream's Evaluator and Executor actuate it. When preemption cannot help
+// the status is Unschedulable with the engine's message (upstream's, "preemption: 0/N nodes are
+// available: ..."), after the deallocation's as the framework would join them.
 func (pl *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *v1.Pod, m fwk.NodeToStatusReader) (*fwk.PostFilterResult, *fwk.Status) {
+	logger := pl.logger(ctx, pod)
+	var deallocated *fwk.Status
+	if e, err := readEvaluation(state); err == nil && pl.dra != nil {
+		deallocated = pl.dra.deallocateUnavailableClaim(ctx, logger, pod, e.unavailableClaims)
+		if deallocated != nil && !deallocated.IsRejected() {
+			return nil, deallocated
+		}
+	}
+	result, status := pl.preempt(ctx, state, pod, m)
+	if deallocated == nil || status.IsSuccess() || status.Code() != fwk.Unschedulable {
+		return result, status
+	}
+	return result, fwk.NewStatus(fwk.Unschedulable, append(deallocated.Reasons(), status.Reasons()...)...)
+}
+
+// preempt is DefaultPreemption's PostFilter with the engine's decision.
+func (pl *Plugin) preempt(ctx context.Context, state fwk.CycleState, pod *v1.Pod, m fwk.NodeToStatusReader) (*fwk.PostFilterResult, *fwk.Status) {
 	defer metrics.PreemptionAttempts.Inc()
 	logger := pl.logger(ctx, pod)
 	if pl.preemptor == nil {
@@ -80,7 +101,7 @@ func (pl *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *v1.
 	if err != nil {
 		return nil, fwk.AsStatus(fmt.Errorf("preemption: listing the scheduler's snapshot: %w", err))
 	}
-	if st := pl.awaitEngine(ctx, logger, "Preempt", nodes); st != nil {
+	if st := pl.awaitEngine(ctx, logger, "Preempt", pod, nodes); st != nil {
 		return nil, fwk.NewStatus(st.Code(), preemptionMessagePrefix+st.Message())
 	}
 	resp, err := pl.client.Preempt(ctx, pod)
@@ -123,14 +144,19 @@ func (pl *Plugin) PostFilter(ctx context.Context, state fwk.CycleState, pod *v1.
 	return result, status
 }
 
-// PreEnqueue implements fwk.PreEnqueuePlugin as DefaultPreemption does: with asynchronous
-// preemption, a pod whose victims are still being deleted waits.
-func (pl *Plugin) PreEnqueue(_ context.Context, p *v1.Pod) *fwk.Status {
-	if pl.preemptor == nil || !pl.preemptor.fts.EnableAsyncPreemption {
-		return nil
-	}
-	if pl.preemptor.executor.IsPodRunningPreemption(p.GetUID()) {
+// PreEnqueue implements fwk.PreEnqueuePlugin as DefaultPreemption does (with asynchronous
+// preemption, a pod whose victims are still being deleted waits) and as DynamicResources does (a
+// pod waits until its claims exist, are not being deleted, and, when made from templates, are
+// the pod's).
+func (pl *Plugin) PreEnqueue(ctx context.Context, p *v1.Pod) *fwk.Status {
+	if pl.preemptor != nil && pl.preemptor.fts.EnableAsyncPreemption && pl.preemptor.executor.IsPodRunningPreemption(p.GetUID()) {
 		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "waiting for the preemption for this pod to be finished")
+	}
+	if pl.dra != nil && len(p.Spec.ResourceClaims) > 0 {
+		if err := pl.dra.checkPodClaims(p); err != nil {
+			pl.logger(ctx, p).V(5).Info("Pod waits for its resource claims", "reason", err.Error())
+			return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, err.Error())
+		}
 	}
 	return nil
 }

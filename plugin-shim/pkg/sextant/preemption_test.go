@@ -11,6 +11,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/informers"
@@ -44,6 +45,7 @@ func podOn(name, node string, priority int32) *v1.Pod {
 
 type preemptionFixture struct {
 	fw       framework.Framework
+	pl       *Plugin
 	cs       *fake.Clientset
 	recorder *events.FakeRecorder
 }
@@ -52,28 +54,41 @@ type preemptionFixture struct {
 // in a fake clientset and a started pod informer, a nominator, an event recorder, waiting pods.
 func newPreemptionFramework(t *testing.T, client *fakeClient, nodes []*v1.Node, pods ...*v1.Pod) *preemptionFixture {
 	t.Helper()
+	objects := make([]runtime.Object, 0, len(pods))
+	for _, p := range pods {
+		objects = append(objects, p)
+	}
+	return newFixture(t, client, nodes, objects...)
+}
+
+// newFixture builds the profile (with PostFilter and PreBind) over a fake clientset holding
+// objects, with started informers; the plugin instance is kept for direct calls.
+func newFixture(t *testing.T, client *fakeClient, nodes []*v1.Node, objects ...runtime.Object) *preemptionFixture {
+	t.Helper()
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
-	cs := fake.NewClientset()
-	for _, p := range pods {
-		if _, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cs := fake.NewClientset(objects...)
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	queue := internalqueue.NewSchedulingQueue(nil, factory)
 	recorder := events.NewFakeRecorder(100)
+	f := &preemptionFixture{cs: cs, recorder: recorder}
 	registry := frameworkruntime.Registry{
 		queuesort.Name:     queuesort.New,
 		defaultbinder.Name: defaultbinder.New,
-		Name:               fakeFactory(client),
+		Name: func(ctx context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, error) {
+			pl, err := fakeFactory(client)(ctx, obj, h)
+			if err == nil {
+				f.pl = pl.(*Plugin)
+			}
+			return pl, err
+		},
 	}
 	profile := sextantProfile()
 	profile.Plugins.PostFilter = config.PluginSet{Enabled: []config.Plugin{{Name: Name}}}
 	var bound []*v1.Pod
-	for _, p := range pods {
-		if p.Spec.NodeName != "" {
+	for _, o := range objects {
+		if p, ok := o.(*v1.Pod); ok && p.Spec.NodeName != "" {
 			bound = append(bound, p)
 		}
 	}
@@ -93,7 +108,8 @@ func newPreemptionFramework(t *testing.T, client *fakeClient, nodes []*v1.Node, 
 	}
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
-	return &preemptionFixture{fw: fw, cs: cs, recorder: recorder}
+	f.fw = fw
+	return f
 }
 
 // postFilter runs the cycle (a FitError from the engine's verdicts), then PostFilter.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	resourceapi "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/kubernetes/cmd/kube-scheduler/app/options"
 	"k8s.io/kubernetes/pkg/scheduler"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
+	"k8s.io/utils/ptr"
 
 	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
 	"sextant.io/plugin-shim/pkg/engineclient/enginetest"
@@ -88,6 +90,97 @@ func TestSchedulerEndToEnd(t *testing.T) {
 	case b := <-cluster.bindings:
 		t.Errorf("unexpected binding %s with the engine unschedulable or gone", b)
 	default:
+	}
+}
+
+// TestSchedulerDRAEndToEnd runs upstream's scheduler with the deploy configuration and the real
+// plugin against a fake engine for a pod with a ResourceClaim: the pod waits (PreEnqueue) until
+// its claim exists, is retried when a ResourceSlice appears (the plugin's EventsToRegister), and
+// is bound after PreBind wrote the engine's allocation, the finalizer and the reservation.
+func TestSchedulerDRAEndToEnd(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	engine := enginetest.New()
+	address := engine.ServeUnix(t, filepath.Join(t.TempDir(), "e.sock"))
+	engine.With(func(f *enginetest.FakeEngine) {
+		f.EvaluateFunc = func(req *sextantv1.EvaluateRequest) (*sextantv1.EvaluateResponse, error) {
+			haveDevices := false
+			engine.With(func(f *enginetest.FakeEngine) { haveDevices = f.Objects["RESOURCE_SLICE//n2-gpus"] != nil })
+			resp := &sextantv1.EvaluateResponse{Epoch: req.Epoch, AppliedSequence: req.MinSequence,
+				Reasons: []string{"cannot allocate all claims"}}
+			for _, n := range []string{"n1", "n2", "n3"} {
+				r := &sextantv1.NodeResult{Node: n, Code: sextantv1.FilterCode_UNSCHEDULABLE, Plugin: "DynamicResources", ReasonIds: []uint32{0}}
+				if n == "n2" && haveDevices {
+					r = &sextantv1.NodeResult{Node: n, Code: sextantv1.FilterCode_SUCCESS, Score: 10}
+					resp.FeasibleNodes, resp.ChosenNode = 1, n
+				}
+				resp.Nodes = append(resp.Nodes, r)
+			}
+			return resp, nil
+		}
+		// Runs under the fake's lock: reads its objects directly.
+		f.AllocateFunc = func(req *sextantv1.AssumeRequest) []*sextantv1.ClaimAllocation {
+			c := engine.Objects["RESOURCE_CLAIM/ns/gpus"].GetUpsertResourceClaim()
+			if c == nil || c.Allocation != nil {
+				return nil
+			}
+			alloc := &sextantv1.AllocationResult{NodeSelector: &sextantv1.NodeSelector{NodeSelectorTerms: []*sextantv1.NodeSelectorTerm{{
+				MatchFields: []*sextantv1.SelectorRequirement{{Key: "metadata.name", Operator: "In", Values: []string{req.Node}}},
+			}}}}
+			for _, d := range []string{"gpu-0", "gpu-1"} {
+				alloc.Devices = append(alloc.Devices, &sextantv1.DeviceRequestAllocationResult{Request: "gpus", Driver: "gpu.example.com", Pool: req.Node, Device: d})
+			}
+			return []*sextantv1.ClaimAllocation{{Namespace: "ns", Name: "gpus", Uid: c.Uid, Allocation: alloc}}
+		}
+	})
+	cluster := startScheduler(t, ctx, address, append(testNodeObjects("4"), gpuClass())...)
+	engine.WaitFor(t, "the plugin's first snapshot", func(f *enginetest.FakeEngine) bool { return f.Synced && len(f.Objects) == 4 })
+
+	pod := claimPod("gpu-pod", "gpus")
+	pod.Spec.SchedulerName = "sextant"
+	if _, err := cluster.cs.CoreV1().Pods("ns").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	engine.With(func(f *enginetest.FakeEngine) {
+		for _, e := range f.Evals {
+			if e.Pod.Name == "gpu-pod" {
+				t.Errorf("a pod whose claim does not exist was evaluated")
+			}
+		}
+	})
+
+	if _, err := cluster.cs.ResourceV1().ResourceClaims("ns").Create(ctx, gpuClaim("gpus"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if e := cluster.waitEvent("FailedScheduling"); !strings.Contains(e, "3 cannot allocate all claims") {
+		t.Errorf("FailedScheduling event %q, want the engine's reason", e)
+	}
+	slice := &resourceapi.ResourceSlice{ObjectMeta: metav1.ObjectMeta{Name: "n2-gpus"}, Spec: resourceapi.ResourceSliceSpec{
+		Driver: "gpu.example.com", NodeName: ptr.To("n2"), Pool: resourceapi.ResourcePool{Name: "n2", ResourceSliceCount: 1},
+		Devices: []resourceapi.Device{{Name: "gpu-0"}, {Name: "gpu-1"}},
+	}}
+	if _, err := cluster.cs.ResourceV1().ResourceSlices().Create(ctx, slice, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if b := cluster.waitBinding(); b != "gpu-pod@n2" {
+		t.Fatalf("binding = %s, want gpu-pod@n2", b)
+	}
+	claim, err := cluster.cs.ResourceV1().ResourceClaims("ns").Get(ctx, "gpus", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claim.Finalizers) != 1 || claim.Finalizers[0] != resourceapi.Finalizer {
+		t.Errorf("finalizers = %v", claim.Finalizers)
+	}
+	a := claim.Status.Allocation
+	if a == nil || len(a.Devices.Results) != 2 || a.Devices.Results[0].Pool != "n2" || a.NodeSelector == nil || a.AllocationTimestamp == nil {
+		t.Errorf("allocation = %+v, want the engine's two devices on n2 with a node selector and a timestamp", a)
+	}
+	if r := claim.Status.ReservedFor; len(r) != 1 || r[0].UID != pod.UID || r[0].Resource != "pods" {
+		t.Errorf("reservedFor = %+v, want the pod", r)
 	}
 }
 

@@ -50,6 +50,9 @@ type FakeEngine struct {
 	SilentNext   bool // swallow the next message without an answer
 	EvaluateFunc func(*sextantv1.EvaluateRequest) (*sextantv1.EvaluateResponse, error)
 	PreemptFunc  func(*sextantv1.PreemptRequest) (*sextantv1.PreemptResponse, error)
+	// AllocateFunc gives Assume's allocations (the pod's claims allocated on the node); nil: none.
+	// It runs with the fake's lock held, so it may read Objects directly.
+	AllocateFunc func(*sextantv1.AssumeRequest) []*sextantv1.ClaimAllocation
 	FailForgets  int           // answer the next N Forgets with UNAVAILABLE
 	kill         chan struct{} // closed to end every open stream
 
@@ -114,6 +117,12 @@ func ObjectKey(c *sextantv1.Change) string {
 		return "POD_DISRUPTION_BUDGET/" + x.UpsertPodDisruptionBudget.Namespace + "/" + x.UpsertPodDisruptionBudget.Name
 	case *sextantv1.Change_UpsertNamespace:
 		return "NAMESPACE//" + x.UpsertNamespace.Name
+	case *sextantv1.Change_UpsertDeviceClass:
+		return "DEVICE_CLASS//" + x.UpsertDeviceClass.Name
+	case *sextantv1.Change_UpsertResourceSlice:
+		return "RESOURCE_SLICE//" + x.UpsertResourceSlice.Name
+	case *sextantv1.Change_UpsertResourceClaim:
+		return "RESOURCE_CLAIM/" + x.UpsertResourceClaim.Namespace + "/" + x.UpsertResourceClaim.Name
 	case *sextantv1.Change_Delete:
 		return x.Delete.Kind.String() + "/" + x.Delete.Namespace + "/" + x.Delete.Name
 	}
@@ -277,7 +286,11 @@ func (f *FakeEngine) Assume(_ context.Context, req *sextantv1.AssumeRequest) (*s
 	}
 	f.Assumes = append(f.Assumes, req)
 	f.Assumed[req.Pod.Namespace+"/"+req.Pod.Name] = req.Node
-	return &sextantv1.AssumeResponse{Epoch: f.Epoch, AppliedSequence: f.Applied}, nil
+	resp := &sextantv1.AssumeResponse{Epoch: f.Epoch, AppliedSequence: f.Applied}
+	if f.AllocateFunc != nil {
+		resp.Allocations = f.AllocateFunc(req)
+	}
+	return resp, nil
 }
 
 func (f *FakeEngine) Forget(_ context.Context, req *sextantv1.ForgetRequest) (*sextantv1.ForgetResponse, error) {
