@@ -1,7 +1,9 @@
 // Seeded generator of synthetic but realistic cluster snapshots: the Kubernetes `List` that
-//   kubectl get nodes,pods,priorityclasses,poddisruptionbudgets -A -o json
-// prints for a mixed AI cluster (a dedicated, tainted 8-GPU pool, a shared CPU pool, inference,
-// agent, batch and training workloads, running and pending). Used by benchmarks and for the bundled
+//   kubectl get nodes,pods,priorityclasses,poddisruptionbudgets,deviceclasses,resourceslices,
+//       resourceclaims -A -o json  (one line)
+// prints for a mixed AI cluster (a dedicated, tainted 8-GPU pool, optionally a second GPU pool
+// described by DRA ResourceSlices, a shared CPU pool, inference, agent, batch and training
+// workloads, running and pending). Used by benchmarks and for the bundled
 // default snapshot. Pure functions: no global state, thread-safe; equal options give identical JSON
 // on every platform (std::mt19937_64 with distributions implemented here, integer arithmetic).
 //
@@ -118,11 +120,24 @@ struct GeneratorOptions {
   // The snapshot's "now" in Unix seconds: pending pods were created in the minutes before it,
   // running pods and nodes earlier. Default 2026-01-01T00:00:00Z.
   int64_t now_unix_seconds = 1767225600;
+  // A second GPU pool whose GPUs are described by DRA ResourceSlices (driver gpu.nvidia.com,
+  // eight H100s per node on two NUMA nodes, DeviceClass gpu.nvidia.com) instead of the
+  // nvidia.com/gpu extended resource: nodes labelled sextant.io/pool=gpu-dra with the GPU taint.
+  // Running inference and training pods hold allocated ResourceClaims (1, 2 or 4 GPUs on one NUMA
+  // node, matchAttribute); pending ones ask for them (claims by name, and claims made from a
+  // ResourceClaimTemplate for training workers), and one asks for more than any node has.
+  // Drawn from its own random stream: the rest of the snapshot does not change with it.
+  int dra_gpu_nodes = 0;
+  // Share of the DRA pool's GPUs the running pods hold.
+  double dra_fill_fraction = 0.5;
+  // Pending pods with claims on the DRA pool.
+  int dra_pending_pods = 0;
 };
 
-// The options of the bundled default snapshot: 300 nodes (60 GPU), about 1,500 running pods and
-// 400 pending pods, of which a replay places most and leaves some unschedulable for different
-// reasons (insufficient GPU, untolerated taint, node affinity, too many pods, unschedulable node).
+// The options of the bundled default snapshot: 312 nodes (60 GPU, 12 DRA GPU), about 1,500 running
+// pods and 424 pending pods, of which a replay places most and leaves some unschedulable for
+// different reasons (insufficient GPU, untolerated taint, node affinity, too many pods,
+// unschedulable node, DRA claims no node can satisfy).
 GeneratorOptions DefaultSnapshotOptions();
 
 // Benchmark presets: `nodes` nodes (a fifth in the GPU pool), 5 running workload pods and one

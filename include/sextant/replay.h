@@ -81,6 +81,9 @@ struct ReplayReport {
   int64_t p99_latency_nanos = 0;
   int64_t total_nanos = 0;
   std::vector<NodeUtilisation> utilisation;  // after the replay, in node order
+  // DRA devices after the replay, by driver: (allocated, published). A device counts once
+  // however many claims share it.
+  std::map<std::string, std::pair<int64_t, int64_t>> devices_by_driver;
 };
 
 // Adds the snapshot's nodes, priority classes, disruption budgets and running pods to `state`

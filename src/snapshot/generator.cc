@@ -402,10 +402,12 @@ double Clamp01(double x) { return std::isnan(x) ? 0 : std::clamp(x, 0.0, 1.0); }
 
 class Generator {
  public:
-  explicit Generator(const GeneratorOptions& options) : o_(options), rng_(options.seed) {
+  explicit Generator(const GeneratorOptions& options)
+      : o_(options), rng_(options.seed), dra_rng_(options.seed ^ 0xd7a0d7a0d7a0ULL) {
     o_.zones = std::clamp(o_.zones, 1, 26);
     for (int* n : {&o_.gpu_nodes, &o_.shared_nodes, &o_.pod_capped_nodes, &o_.running_pods,
-                   &o_.pending_pods, &o_.pod_disruption_budgets}) {
+                   &o_.pending_pods, &o_.pod_disruption_budgets, &o_.dra_gpu_nodes,
+                   &o_.dra_pending_pods}) {
       *n = std::max(*n, 0);
     }
     o_.daemonset_pods_per_node = std::clamp(o_.daemonset_pods_per_node, 0, 3);
@@ -418,7 +420,7 @@ class Generator {
           &o_.agent_guaranteed_fraction, &o_.batch_best_effort_fraction, &o_.low_priority_fraction,
           &o_.init_container_fraction, &o_.sidecar_fraction, &o_.overhead_fraction,
           &o_.spread_fraction, &o_.anti_affinity_fraction, &o_.pending_misfit_fraction,
-          &o_.pending_scale_up_fraction}) {
+          &o_.pending_scale_up_fraction, &o_.dra_fill_fraction}) {
       *f = Clamp01(*f);
     }
     for (int z = 0; z < o_.zones; ++z) zones_.push_back(o_.region + static_cast<char>('a' + z));
@@ -431,6 +433,7 @@ class Generator {
     FillCappedNodes(budget);
     PlaceRunning(budget);
     MakePending();
+    MakeDraPool();
     return Assemble();
   }
 
@@ -1351,6 +1354,17 @@ class Generator {
     return out;
   }
 
+  // Objects of one kind in kubectl's order: by namespace, then name.
+  static void SortByKey(std::vector<json>& objects) {
+    auto key = [](const json& o) {
+      const json& m = o["metadata"];
+      return std::make_pair(m.value("namespace", std::string()),
+                            m["name"].get_ref<const std::string&>());
+    };
+    std::stable_sort(objects.begin(), objects.end(),
+                     [&](const json& a, const json& b) { return key(a) < key(b); });
+  }
+
   json Assemble() {
     json items = json::array();
     items.get_ref<json::array_t&>().reserve(nodes_.size() + pods_.size() + 8);
@@ -1358,26 +1372,333 @@ class Generator {
     for (size_t i = 0; i < nodes_.size(); ++i) node_order[i] = static_cast<int>(i);
     std::sort(node_order.begin(), node_order.end(),
               [this](int a, int b) { return nodes_[a].name < nodes_[b].name; });
-    for (int i : node_order) items.push_back(NodeJson(nodes_[i]));
+    std::vector<json> nodes;
+    for (int i : node_order) nodes.push_back(NodeJson(nodes_[i]));
+    for (json& n : dra_nodes_json_) nodes.push_back(std::move(n));
+    SortByKey(nodes);
+    for (json& n : nodes) items.push_back(std::move(n));
     std::vector<int> pod_order(pods_.size());
     for (size_t i = 0; i < pods_.size(); ++i) pod_order[i] = static_cast<int>(i);
     std::sort(pod_order.begin(), pod_order.end(), [this](int a, int b) {
       return std::tie(workloads_[pods_[a].workload].name_space, pods_[a].name) <
              std::tie(workloads_[pods_[b].workload].name_space, pods_[b].name);
     });
-    for (int i : pod_order) items.push_back(PodJson(pods_[i]));
+    std::vector<json> pods;
+    for (int i : pod_order) pods.push_back(PodJson(pods_[i]));
+    for (json& p : dra_pods_json_) pods.push_back(std::move(p));
+    SortByKey(pods);
+    for (json& p : pods) items.push_back(std::move(p));
     for (json& pc : PriorityClasses()) items.push_back(std::move(pc));
     for (json& pdb : DisruptionBudgets()) items.push_back(std::move(pdb));
+    for (std::vector<json>* kind : {&dra_classes_json_, &dra_slices_json_, &dra_claims_json_}) {
+      SortByKey(*kind);
+      for (json& o : *kind) items.push_back(std::move(o));
+    }
     return {{"apiVersion", "v1"},
             {"kind", "List"},
             {"items", std::move(items)},
             {"metadata", {{"resourceVersion", ""}}}};
   }
 
+  // ---- the DRA GPU pool ----
+
+  static constexpr char kDraDriver[] = "gpu.nvidia.com";
+  static constexpr int kDraGpusPerNuma = 4;
+
+  struct DraNode {
+    std::string name;
+    std::array<bool, kGpusPerNode> used{};
+    int64_t free_cpu_millis = 0;
+  };
+
+  // GPUs on one NUMA node of `node` for a request of `count` (1, 2, 4 or 8), the first free
+  // ones in device order, or empty.
+  std::vector<int> DraPick(const DraNode& node, int count) {
+    if (count == kGpusPerNode) {
+      for (bool u : node.used) {
+        if (u) return {};
+      }
+      std::vector<int> all(kGpusPerNode);
+      for (int i = 0; i < kGpusPerNode; ++i) all[i] = i;
+      return all;
+    }
+    for (int numa = 0; numa < kGpusPerNode / kDraGpusPerNuma; ++numa) {
+      std::vector<int> picked;
+      for (int i = numa * kDraGpusPerNuma; i < (numa + 1) * kDraGpusPerNuma; ++i) {
+        if (!node.used[i] && static_cast<int>(picked.size()) < count) picked.push_back(i);
+      }
+      if (static_cast<int>(picked.size()) == count) return picked;
+    }
+    return {};
+  }
+
+  json DraClaimSpec(int count) {
+    json request = {{"name", "gpu"},
+                    {"exactly",
+                     {{"deviceClassName", kDraDriver},
+                      {"allocationMode", "ExactCount"},
+                      {"count", count}}}};
+    json devices = {{"requests", json::array({request})}};
+    if (count > 1 && count < kGpusPerNode) {
+      devices["constraints"] = json::array(
+          {{{"requests", json::array({"gpu"})},
+            {"matchAttribute", absl::StrCat(kDraDriver, "/numa")}}});
+    }
+    return {{"devices", devices}};
+  }
+
+  // A claim (named, or made for `pod_uid` from a template) in `ns`; allocated when `node` is
+  // given, with the pod in reservedFor.
+  json DraClaim(const std::string& ns, const std::string& name, int count,
+                const std::string& owner_pod, const std::string& owner_uid, const DraNode* node,
+                const std::vector<int>& gpus, const std::string& pod, const std::string& pod_uid,
+                int64_t created) {
+    json metadata = {{"name", name},
+                     {"namespace", ns},
+                     {"uid", dra_rng_.Uuid()},
+                     {"creationTimestamp", FormatTime(created)}};
+    if (!owner_pod.empty()) {
+      metadata["ownerReferences"] = json::array({{{"apiVersion", "v1"},
+                                                  {"kind", "Pod"},
+                                                  {"name", owner_pod},
+                                                  {"uid", owner_uid},
+                                                  {"controller", true},
+                                                  {"blockOwnerDeletion", true}}});
+      metadata["annotations"] = {{"resource.kubernetes.io/pod-claim-name", "gpu"}};
+    }
+    json claim = {{"apiVersion", "resource.k8s.io/v1"},
+                  {"kind", "ResourceClaim"},
+                  {"metadata", std::move(metadata)},
+                  {"spec", DraClaimSpec(count)}};
+    if (node != nullptr) {
+      claim["metadata"]["finalizers"] = json::array({"resource.kubernetes.io/delete-protection"});
+      json results = json::array();
+      for (int g : gpus) {
+        results.push_back({{"request", "gpu"},
+                           {"driver", kDraDriver},
+                           {"pool", node->name},
+                           {"device", absl::StrCat("gpu-", g)}});
+      }
+      claim["status"] = {
+          {"allocation",
+           {{"devices", {{"results", std::move(results)}}},
+            {"nodeSelector",
+             {{"nodeSelectorTerms",
+               json::array({{{"matchFields", json::array({{{"key", "metadata.name"},
+                                                           {"operator", "In"},
+                                                           {"values", json::array({node->name})}}})}}})}}},
+            {"allocationTimestamp", FormatTime(created + 5)}}},
+          {"reservedFor",
+           json::array({{{"resource", "pods"}, {"name", pod}, {"uid", pod_uid}}})}};
+    }
+    return claim;
+  }
+
+  json DraPod(const std::string& ns, const std::string& name, const std::string& uid,
+              const std::string& app, bool training, int gpus, const json& pod_claim,
+              const json& claim_status, const DraNode* node, int64_t created) {
+    const int64_t cpu_millis = gpus * (training ? 12000 : 8000);
+    const int64_t memory_mi = gpus * (training ? 98304 : 65536);
+    json resources = {{"cpu", CpuMillis(cpu_millis).text}, {"memory", MemMi(memory_mi).text}};
+    json container = {{"name", training ? "trainer" : "server"},
+                      {"image", training ? "registry.example.com/train/llm:2.4"
+                                         : "registry.example.com/serve/vllm:0.9"},
+                      {"resources", {{"requests", resources}, {"limits", resources}}}};
+    json spec = {{"containers", json::array({container})},
+                 {"nodeSelector", {{kPoolLabel, "gpu-dra"}}},
+                 {"tolerations", DefaultTolerations()},
+                 {"priorityClassName", training ? "batch-default" : "inference-critical"},
+                 {"priority", training ? 1000 : 1000000},
+                 {"preemptionPolicy", "PreemptLowerPriority"},
+                 {"schedulerName", "sextant"},
+                 {"resourceClaims", json::array({pod_claim})}};
+    spec["tolerations"].push_back(GpuToleration());
+    json status = {{"phase", node != nullptr ? "Running" : "Pending"}, {"qosClass", "Guaranteed"}};
+    if (node != nullptr) {
+      spec["nodeName"] = node->name;
+      status["startTime"] = FormatTime(created + 10);
+    }
+    if (!claim_status.is_null()) status["resourceClaimStatuses"] = json::array({claim_status});
+    return {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata",
+             {{"name", name},
+              {"namespace", ns},
+              {"uid", uid},
+              {"creationTimestamp", FormatTime(created)},
+              {"labels", {{"app", app}, {"sextant.io/gpu-api", "dra"}}}}},
+            {"spec", std::move(spec)},
+            {"status", std::move(status)}};
+  }
+
+  // One pod of the DRA pool with its claim: inference asks 1 or 2 GPUs by claim name, training
+  // 4 (one NUMA node) or 8 (the whole node) from a template. Bound to `node` when given.
+  void DraWorkload(bool training, int gpus, DraNode* node, const std::vector<int>& picked,
+                   int64_t created) {
+    const std::string ns = training ? "ml-training" : "inference";
+    const std::string app = training ? absl::StrCat("finetune-", gpus, "g")
+                                     : absl::StrCat("llm-serve-dra-", gpus, "g");
+    const std::string name = absl::StrCat(app, "-", dra_rng_.Suffix(5));
+    const std::string uid = dra_rng_.Uuid();
+    json pod_claim;
+    json claim_status;
+    std::string claim_name;
+    if (training) {
+      claim_name = absl::StrCat(name, "-gpu-", dra_rng_.Suffix(5));
+      pod_claim = {{"name", "gpu"}, {"resourceClaimTemplateName", absl::StrCat(app, "-gpus")}};
+      claim_status = {{"name", "gpu"}, {"resourceClaimName", claim_name}};
+    } else {
+      claim_name = absl::StrCat(name, "-gpus");
+      pod_claim = {{"name", "gpu"}, {"resourceClaimName", claim_name}};
+    }
+    dra_claims_json_.push_back(DraClaim(ns, claim_name, gpus, training ? name : "",
+                                        training ? uid : "", node, picked, name, uid, created));
+    dra_pods_json_.push_back(
+        DraPod(ns, name, uid, app, training, gpus, pod_claim, claim_status, node, created));
+    if (node != nullptr) {
+      for (int g : picked) node->used[g] = true;
+      node->free_cpu_millis -= gpus * (training ? 12000 : 8000);
+    }
+  }
+
+  void MakeDraPool() {
+    if (o_.dra_gpu_nodes == 0) return;
+    Rng& rng = dra_rng_;
+    std::vector<DraNode> nodes;
+    for (int i = 0; i < o_.dra_gpu_nodes; ++i) {
+      const std::string zone = zones_[i % o_.zones];
+      const std::string ip =
+          absl::StrCat("10.", 16 + 9 * (i % o_.zones) + 2, ".", i / 250 % 256, ".", i % 250 + 4);
+      std::string name = absl::StrCat("ip-", ip, ".ec2.internal");
+      std::replace(name.begin(), name.end() - 13, '.', '-');
+      const int64_t created = o_.now_unix_seconds - rng.Between(2 * 86400, 200 * 86400);
+      json labels = {{"beta.kubernetes.io/arch", "amd64"},
+                     {"beta.kubernetes.io/os", "linux"},
+                     {kArchLabel, "amd64"},
+                     {kHostnameLabel, name},
+                     {"kubernetes.io/os", "linux"},
+                     {"node.kubernetes.io/instance-type", "p5.48xlarge"},
+                     {"topology.kubernetes.io/region", o_.region},
+                     {kZoneLabel, zone},
+                     {kPoolLabel, "gpu-dra"},
+                     {"eks.amazonaws.com/nodegroup", "gpu-dra-p5.48xlarge"},
+                     {kGpuProductLabel, kH100},
+                     {"nvidia.com/gpu.present", "true"}};
+      json capacity = {{"cpu", "192"},
+                       {"memory", "2113424436Ki"},
+                       {"ephemeral-storage", "3750000M"},
+                       {"hugepages-1Gi", "0"},
+                       {"hugepages-2Mi", "0"},
+                       {"pods", absl::StrCat(kDefaultMaxPods)}};
+      json allocatable = capacity;
+      allocatable["cpu"] = "190";
+      allocatable["memory"] = MemMi(2015 * 1024).text;
+      allocatable["ephemeral-storage"] = "3500000M";
+      dra_nodes_json_.push_back(
+          {{"apiVersion", "v1"},
+           {"kind", "Node"},
+           {"metadata",
+            {{"name", name},
+             {"uid", rng.Uuid()},
+             {"creationTimestamp", FormatTime(created)},
+             {"labels", std::move(labels)}}},
+           {"spec",
+            {{"providerID", absl::StrCat("aws:///", zone, "/i-0", rng.Uuid().substr(0, 8))},
+             {"taints", json::array({{{"key", kGpuResource},
+                                      {"value", "present"},
+                                      {"effect", "NoSchedule"}}})}}},
+           {"status",
+            {{"capacity", std::move(capacity)},
+             {"allocatable", std::move(allocatable)},
+             {"addresses", json::array({{{"type", "InternalIP"}, {"address", ip}},
+                                        {{"type", "Hostname"}, {"address", name}}})}}}});
+      // The driver publishes one slice per node: its pool is the node.
+      json devices = json::array();
+      for (int g = 0; g < kGpusPerNode; ++g) {
+        devices.push_back(
+            {{"name", absl::StrCat("gpu-", g)},
+             {"attributes",
+              {{"productName", {{"string", "NVIDIA H100 80GB HBM3"}}},
+               {"architecture", {{"string", "Hopper"}}},
+               {"brand", {{"string", "Nvidia"}}},
+               {"numa", {{"int", g / kDraGpusPerNuma}}},
+               {"pcieRoot", {{"string", absl::StrCat("pci0000:", 16 * (g / 2) + 0x18)}}},
+               {"driverVersion", {{"version", "570.133.20"}}},
+               {"uuid", {{"string", absl::StrCat("GPU-", rng.Uuid())}}}}},
+             {"capacity", {{"memory", {{"value", "80Gi"}}}}}});
+      }
+      dra_slices_json_.push_back(
+          {{"apiVersion", "resource.k8s.io/v1"},
+           {"kind", "ResourceSlice"},
+           {"metadata",
+            {{"name", absl::StrCat(name, "-", kDraDriver, "-", rng.Suffix(5))},
+             {"uid", rng.Uuid()},
+             {"creationTimestamp", FormatTime(created + 120)}}},
+           {"spec",
+            {{"driver", kDraDriver},
+             {"nodeName", name},
+             {"pool", {{"name", name}, {"generation", 1}, {"resourceSliceCount", 1}}},
+             {"devices", std::move(devices)}}}});
+      nodes.push_back(DraNode{std::move(name), {}, 190000});
+    }
+    dra_classes_json_.push_back(
+        {{"apiVersion", "resource.k8s.io/v1"},
+         {"kind", "DeviceClass"},
+         {"metadata",
+          {{"name", kDraDriver},
+           {"uid", rng.Uuid()},
+           {"creationTimestamp", FormatTime(o_.now_unix_seconds - 300 * 86400)}}},
+         {"spec",
+          {{"selectors",
+            json::array({{{"cel", {{"expression", absl::StrCat("device.driver == \"",
+                                                               kDraDriver, "\"")}}}}})}}}});
+    // Running pods: fill the pool to dra_fill_fraction of its GPUs. Training workers' claims are
+    // made from a template by the claim controller before the scheduler sees the pod, so pending
+    // workers have theirs already (status.resourceClaimStatuses).
+    const int target =
+        static_cast<int>(std::lround(o_.dra_fill_fraction * o_.dra_gpu_nodes * kGpusPerNode));
+    int placed = 0;
+    for (int attempt = 0; attempt < 4 * target && placed < target; ++attempt) {
+      const bool training = rng.Chance(0.25);
+      const int gpus = training ? 4 : (rng.Chance(0.6) ? 1 : 2);
+      DraNode& node = nodes[rng.Below(nodes.size())];
+      std::vector<int> picked = DraPick(node, gpus);
+      if (picked.empty()) continue;
+      const int64_t created = o_.now_unix_seconds - rng.Between(3600, 20 * 86400);
+      DraWorkload(training, gpus, &node, picked, created);
+      placed += gpus;
+    }
+    // Pending pods, created in the last minutes; the last one wants more than a node has.
+    for (int i = 0; i < o_.dra_pending_pods; ++i) {
+      const int64_t created = o_.now_unix_seconds - 600 + i * 7;
+      if (i + 1 == o_.dra_pending_pods && o_.dra_pending_pods > 1) {
+        // 16 GPUs on one node: no node has them.
+        const std::string name = absl::StrCat("llm-serve-dra-16g-", rng.Suffix(5));
+        const std::string uid = rng.Uuid();
+        const std::string claim = absl::StrCat(name, "-gpus");
+        dra_claims_json_.push_back(DraClaim("inference", claim, 16, "", "", nullptr, {}, name, uid,
+                                            created));
+        dra_pods_json_.push_back(DraPod("inference", name, uid, "llm-serve-dra-16g", false, 16,
+                                        {{"name", "gpu"}, {"resourceClaimName", claim}},
+                                        json(), nullptr, created));
+        continue;
+      }
+      const bool training = rng.Chance(0.3);
+      const int gpus = training ? (rng.Chance(0.7) ? 4 : 8) : (rng.Chance(0.5) ? 1 : 2);
+      DraWorkload(training, gpus, nullptr, {}, created);
+    }
+  }
+
   inline static const std::string kNoZone;
 
   GeneratorOptions o_;
   Rng rng_;
+  Rng dra_rng_;
+  std::vector<json> dra_nodes_json_;
+  std::vector<json> dra_pods_json_;
+  std::vector<json> dra_classes_json_;
+  std::vector<json> dra_slices_json_;
+  std::vector<json> dra_claims_json_;
   std::vector<std::string> zones_;
   std::vector<NodeState> nodes_;
   std::vector<int> gpu_nodes_;
@@ -1397,6 +1718,8 @@ class Generator {
 GeneratorOptions DefaultSnapshotOptions() {
   GeneratorOptions o;
   o.seed = 20260101;
+  o.dra_gpu_nodes = 12;
+  o.dra_pending_pods = 24;
   return o;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "dra/inventory.h"
 #include "nlohmann/json.hpp"
 #include "plugins/dynamic_resources.h"
 #include "sextant/pod_resources.h"
@@ -237,6 +238,15 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
     }
     report.utilisation.push_back(std::move(u));
   }
+  const DraInventory& dra = state.dra();
+  for (const auto& [name, record] : dra.slices()) {
+    for (const Device& device : record->slice.devices) {
+      auto& [allocated, published] = report.devices_by_driver[record->slice.driver];
+      ++published;
+      allocated += dra.allocated().IsAllocated(
+          DeviceId{record->slice.driver, record->slice.pool.name, device.name});
+    }
+  }
   return report;
 }
 
@@ -302,6 +312,11 @@ std::string FormatReplaySummary(const ReplayReport& r) {
     }
     out += "\n";
   }
+  for (const auto& [driver, counts] : r.devices_by_driver) {
+    absl::StrAppendFormat(&out, "  %-24s %4d devices  allocated %5.1f%% (%d/%d)\n",
+                          absl::StrCat(driver, " (DRA)"), counts.second,
+                          Percent(counts.first, counts.second), counts.first, counts.second);
+  }
   return out;
 }
 
@@ -331,6 +346,9 @@ std::string ReplayReportJson(const ReplayReport& r) {
     pods.push_back(std::move(p));
   }
   j["pods"] = std::move(pods);
+  for (const auto& [driver, counts] : r.devices_by_driver) {
+    j["draDevices"][driver] = {{"allocated", counts.first}, {"published", counts.second}};
+  }
   j["evicted"] = r.evicted;
   nlohmann::json preemptions = nlohmann::json::array();
   for (const PreemptionRecord& p : r.preemptions) {

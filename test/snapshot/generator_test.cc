@@ -330,9 +330,13 @@ TEST(GeneratorTest, RunningPodsRespectSelectorsAndTaints) {
 TEST(GeneratorTest, DefaultSnapshotHasTheAdvertisedShape) {
   const GeneratorOptions o = DefaultSnapshotOptions();
   const json snapshot = GenerateSnapshot(o);
-  EXPECT_EQ(ItemsOfKind(snapshot, "Node").size(), 300u);
-  int running = 0, pending = 0, sidecars = 0, overhead = 0, spread = 0, anti = 0;
+  EXPECT_EQ(ItemsOfKind(snapshot, "Node").size(), 312u);
+  int running = 0, pending = 0, sidecars = 0, overhead = 0, spread = 0, anti = 0, dra = 0;
   for (const json& pod : ItemsOfKind(snapshot, "Pod")) {
+    if (pod["spec"].contains("resourceClaims")) {
+      ++dra;
+      continue;
+    }
     (pod["spec"].contains("nodeName") ? running : pending) += 1;
     for (const json& c : pod["spec"].value("initContainers", json::array())) {
       sidecars += c.value("restartPolicy", "") == "Always" ? 1 : 0;
@@ -343,6 +347,8 @@ TEST(GeneratorTest, DefaultSnapshotHasTheAdvertisedShape) {
   }
   EXPECT_EQ(running, 1500);
   EXPECT_EQ(pending, 400);
+  EXPECT_EQ(dra, 52);  // 28 running, 24 pending
+  EXPECT_EQ(ItemsOfKind(snapshot, "ResourceSlice").size(), 12u);
   EXPECT_GT(sidecars, 0);
   EXPECT_GT(overhead, 0);
   EXPECT_GT(spread, 0);
@@ -369,6 +375,46 @@ TEST(GeneratorTest, WriteSnapshotFileRoundTrips) {
   text << in.rdbuf();
   EXPECT_EQ(json::parse(text.str(), nullptr, false), snapshot);
   EXPECT_FALSE(WriteSnapshotFile(snapshot, "/nonexistent-dir/x.json").ok());
+}
+
+// The DRA pool: a slice of eight GPUs per node, the class, claims for running pods allocated on
+// their node (each device once) and reserved for them, claims of pending pods unallocated, and
+// template claims owned by their pods.
+TEST(GeneratorTest, DraPoolIsConsistent) {
+  GeneratorOptions options = SmallOptions();
+  options.dra_gpu_nodes = 4;
+  options.dra_pending_pods = 6;
+  const json snapshot = GenerateSnapshot(options);
+  const auto slices = ItemsOfKind(snapshot, "ResourceSlice");
+  ASSERT_EQ(slices.size(), 4u);
+  for (const json& slice : slices) EXPECT_EQ(slice["spec"]["devices"].size(), 8u);
+  EXPECT_EQ(ItemsOfKind(snapshot, "DeviceClass").size(), 1u);
+  std::map<std::string, json> pods;
+  for (const json& pod : ItemsOfKind(snapshot, "Pod")) {
+    if (pod["spec"].contains("resourceClaims")) pods[pod["metadata"]["name"]] = pod;
+  }
+  std::set<std::string> devices;
+  int allocated = 0, pending = 0;
+  for (const json& claim : ItemsOfKind(snapshot, "ResourceClaim")) {
+    if (!claim.contains("status")) {
+      ++pending;
+      continue;
+    }
+    ++allocated;
+    const json& reserved = claim["status"]["reservedFor"][0];
+    ASSERT_TRUE(pods.contains(reserved["name"])) << claim.dump();
+    const json& pod = pods[reserved["name"]];
+    EXPECT_EQ(reserved["uid"], pod["metadata"]["uid"]);
+    const std::string node = pod["spec"]["nodeName"];
+    for (const json& r : claim["status"]["allocation"]["devices"]["results"]) {
+      EXPECT_EQ(r["pool"], node);
+      const std::string id = r["pool"].get<std::string>() + "/" + r["device"].get<std::string>();
+      EXPECT_TRUE(devices.insert(id).second) << "allocated twice: " << id;
+    }
+  }
+  EXPECT_GT(allocated, 0);
+  EXPECT_EQ(pending, 6);
+  EXPECT_EQ(ItemsOfKind(snapshot, "Node").size(), 54u);
 }
 
 TEST(GeneratorTest, BundledDefaultSnapshotIsCurrent) {
