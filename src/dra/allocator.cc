@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <map>
 #include <memory>
@@ -260,7 +259,7 @@ class Search {
 
   struct PoolState {
     int first_device = 0;
-    std::vector<int> slice_first_device;
+    absl::InlinedVector<int, 4> slice_first_device;
     std::shared_ptr<const CounterTable> available;
     CounterTable consumed;  // by the devices being allocated
   };
@@ -292,10 +291,13 @@ class Search {
   // matchAttribute or distinctAttribute, with the devices added so far.
   struct Constraint {
     bool match_attribute = true;
-    std::string attribute;  // fully qualified
-    std::string domain;
-    std::string id;                 // the name within the domain
-    std::vector<bool> applies;      // per request key
+    const std::string* attribute = nullptr;  // fully qualified, owned by the claim
+    absl::string_view domain;
+    std::string id;  // the name within the domain
+    // Per request key; empty when the constraint names no requests and so applies to all.
+    std::vector<bool> applies;
+
+    bool AppliesTo(int key) const { return applies.empty() || applies[key]; }
     const DeviceAttributeValue* value = nullptr;  // matchAttribute
     int count = 0;                                // matchAttribute
     std::vector<const DeviceAttributeValue*> values;  // distinctAttribute
@@ -380,7 +382,7 @@ class Search {
   std::vector<std::vector<RequestSlot>> slots_;  // per claim
   std::vector<std::vector<Constraint>> constraints_;  // per claim
   std::vector<int8_t> matches_;  // per (device, request key): -1 unknown, 0, 1
-  std::deque<absl::StatusOr<cel::Program>> compiled_here_;
+  std::vector<std::unique_ptr<absl::StatusOr<cel::Program>>> compiled_here_;
   std::vector<absl::InlinedVector<int, 1>> allocating_claims_;  // per device
   std::vector<AllocatingCapacity> allocating_capacity_;          // per device
   std::vector<std::vector<Chosen>> results_;                     // per claim
@@ -388,6 +390,11 @@ class Search {
 
 void Search::IndexCandidates() {
   pool_state_.resize(pools_.size());
+  size_t total = 0;
+  for (const Pool& pool : pools_) {
+    for (const SliceRecord* record : pool.targeting) total += record->slice.devices.size();
+  }
+  candidates_.reserve(total);
   for (size_t p = 0; p < pools_.size(); ++p) {
     const Pool& pool = pools_[p];
     PoolState& state = pool_state_[p];
@@ -410,8 +417,9 @@ void Search::IndexCandidates() {
 const absl::StatusOr<cel::Program>* Search::Program(const std::string& expression) {
   if (const auto* compiled = impl_.inventory.Selector(expression)) return compiled;
   // Not stored through the inventory: compiled here, once per call.
-  compiled_here_.push_back(cel::Program::Compile(expression));
-  return &compiled_here_.back();
+  compiled_here_.push_back(
+      std::make_unique<absl::StatusOr<cel::Program>>(cel::Program::Compile(expression)));
+  return compiled_here_.back().get();
 }
 
 absl::Status Search::PrepareRequests() {
@@ -477,21 +485,22 @@ absl::Status Search::PrepareRequests() {
       const DeviceConstraint& spec = claim.constraints[i];
       Constraint constraint;
       if (spec.match_attribute) {
-        constraint.attribute = *spec.match_attribute;
+        constraint.attribute = &*spec.match_attribute;
       } else if (spec.distinct_attribute) {
         constraint.match_attribute = false;
-        constraint.attribute = *spec.distinct_attribute;
+        constraint.attribute = &*spec.distinct_attribute;
       } else {
         return absl::InvalidArgumentError(absl::StrCat("claim ", ClaimRef(claim), ", constraint #",
                                                        i, ": empty constraint (unsupported "
                                                        "constraint type?)"));
       }
-      if (size_t slash = constraint.attribute.find('/'); slash != std::string::npos) {
-        constraint.domain = constraint.attribute.substr(0, slash);
-        constraint.id = constraint.attribute.substr(slash + 1);
+      const std::string& attribute = *constraint.attribute;
+      if (size_t slash = attribute.find('/'); slash != std::string::npos) {
+        constraint.domain = absl::string_view(attribute).substr(0, slash);
+        constraint.id = attribute.substr(slash + 1);
       }
-      constraint.applies.assign(requests_.size(), true);
       if (!spec.requests.empty()) {
+        constraint.applies.assign(requests_.size(), false);
         auto named = [&](absl::string_view name) {
           return std::find(spec.requests.begin(), spec.requests.end(), name) !=
                  spec.requests.end();
@@ -714,10 +723,11 @@ Search::Outcome Search::AllocateDevice(int claim, int key, int d, bool must, Und
   std::vector<Constraint>& constraints = constraints_[claim];
   for (Constraint& constraint : constraints) {
     bool added = true;
-    if (constraint.applies[key]) {
+    if (constraint.AppliesTo(key)) {
       // lookupAttribute: the fully qualified name, or the bare name in the driver's domain.
       const DeviceAttributeValue* value = nullptr;
-      if (auto it = device.attributes.find(constraint.attribute); it != device.attributes.end()) {
+      if (auto it = device.attributes.find(*constraint.attribute);
+          it != device.attributes.end()) {
         value = &it->second;
       } else if (!constraint.domain.empty() && constraint.domain == candidate.slice->slice.driver) {
         if (auto it = device.attributes.find(constraint.id); it != device.attributes.end()) {
@@ -824,7 +834,7 @@ void Search::Rollback(int claim, int d, Undo& undo) {
   std::vector<Constraint>& constraints = constraints_[claim];
   for (int i = undo.constraints_added - 1; i >= 0; --i) {
     Constraint& constraint = constraints[i];
-    if (!constraint.applies[undo.key]) continue;
+    if (!constraint.AppliesTo(undo.key)) continue;
     if (constraint.match_attribute) {
       --constraint.count;
     } else {
