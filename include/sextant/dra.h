@@ -117,9 +117,8 @@ struct ResourceSlice {
   std::optional<bool> per_device_node_selection;
   std::vector<Device> devices;
   std::vector<CounterSet> shared_counters;
-  // The slice uses a field of an alpha feature that is off upstream (compatibility groups,
-  // partition types, node-operation skipping): the allocator ignores the whole slice, which
-  // leaves its pool incomplete, as upstream does for compatibility groups.
+  // A device consumes counters with compatibility groups (an alpha feature that is off): the
+  // allocator ignores the whole slice, which leaves its pool incomplete, as upstream does.
   bool uses_disabled_feature = false;
 };
 

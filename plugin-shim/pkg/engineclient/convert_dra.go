@@ -40,7 +40,6 @@ func ResourceSliceToProto(s *resourceapi.ResourceSlice) *sextantv1.ResourceSlice
 		NodeSelector:           nodeSelectorToProto(spec.NodeSelector),
 		AllNodes:               spec.AllNodes,
 		PerDeviceNodeSelection: spec.PerDeviceNodeSelection,
-		UsesDisabledFeature:    spec.PartitionTypeAttribute != nil || len(spec.SkipNodeOperations) > 0,
 	}
 	for i := range spec.Devices {
 		d := &spec.Devices[i]

@@ -2578,8 +2578,8 @@ type ResourceSlice struct {
 	PerDeviceNodeSelection *bool                  `protobuf:"varint,9,opt,name=per_device_node_selection,json=perDeviceNodeSelection,proto3,oneof" json:"per_device_node_selection,omitempty"`
 	Devices                []*Device              `protobuf:"bytes,10,rep,name=devices,proto3" json:"devices,omitempty"`
 	SharedCounters         []*CounterSet          `protobuf:"bytes,11,rep,name=shared_counters,json=sharedCounters,proto3" json:"shared_counters,omitempty"`
-	// The slice uses a field of an alpha DRA feature that is off (compatibility groups, partition
-	// types, node-operation skipping): the allocator ignores it, as upstream does.
+	// A device consumes counters with compatibility groups (an alpha DRA feature that is off):
+	// the allocator ignores the slice, as upstream does.
 	UsesDisabledFeature bool `protobuf:"varint,12,opt,name=uses_disabled_feature,json=usesDisabledFeature,proto3" json:"uses_disabled_feature,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
