@@ -10,6 +10,7 @@
 #include "dra/inventory.h"
 #include "nlohmann/json.hpp"
 #include "plugins/dynamic_resources.h"
+#include "plugins/sextant_gpu.h"
 #include "sextant/pod_resources.h"
 #include "sextant/preemption.h"
 #include "state/node_info.h"
@@ -38,9 +39,13 @@ double Percent(int64_t part, int64_t whole) {
 // reservedFor (what the scheduler's PreBind writes); `devices` lists what was allocated.
 absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
                            const Allocator::ShareIdGenerator& new_share_id,
+                           const GpuPlacementOptions& gpu_placement,
                            std::vector<std::string>* devices) {
   if (pod.resource_claims.empty()) return absl::OkStatus();
-  auto allocated = DynamicResourcesReserve(pod, state, index, new_share_id);
+  // Sextant's GPU placement picks the devices on the node; the allocator tries them first.
+  const std::vector<DeviceId> preferred =
+      SextantGpuPreferredDevices(gpu_placement, pod, state, index);
+  auto allocated = DynamicResourcesReserve(pod, state, index, new_share_id, preferred);
   if (!allocated.ok()) return allocated.status();
   std::vector<ResourceClaim> updated;
   for (auto& [claim, allocation] : *allocated) {
@@ -135,6 +140,11 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
   auto pending_or = LoadSnapshot(snapshot, state);
   if (!pending_or.ok()) return pending_or.status();
   std::vector<Pod> pending = std::move(pending_or).value();
+  // The online engine holds pending pods too (the shim syncs them): what is derived from the
+  // pods the state knows, such as the GPU placement's expected workload, sees them the same way.
+  for (const Pod& pod : pending) {
+    if (auto s = state.UpsertPod(pod); !s.ok()) return s;
+  }
   if (!options.scheduler_name.empty()) {
     std::erase_if(pending, [&](const Pod& p) { return p.scheduler_name != options.scheduler_name; });
   }
@@ -192,7 +202,9 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
       outcome.score = v.score;
       // DynamicResources' Reserve and PreBind: allocate the claims on the node and record the
       // pod as their consumer, as the claims' status would show after binding.
-      if (auto s = ReserveClaims(state, pod, v.node, new_share_id, &outcome.devices); !s.ok()) {
+      if (auto s = ReserveClaims(state, pod, v.node, new_share_id,
+                                 options.profile.gpu_placement, &outcome.devices);
+          !s.ok()) {
         return s;
       }
       Pod bound = pod;
