@@ -259,7 +259,8 @@ func startEngine(binary string) (address string, pid int, stop func() error, err
 	if err != nil {
 		return "", 0, nil, err
 	}
-	cmd := exec.Command(binary, "serve", "--listen", "unix://"+socket)
+	// Sextant's GPU placement is not an upstream plugin (docs/parity.md): off for parity runs.
+	cmd := exec.Command(binary, "serve", "--listen", "unix://"+socket, "--gpu-policy", "off")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
