@@ -27,7 +27,7 @@ class NodeLabelIndex;
 class PodLabelIndex;
 class AffinityTermIndex;
 class DraInventory;
-class GpuWorkloadCache;
+class GpuPlacementCache;
 
 class ClusterState {
  public:
@@ -119,10 +119,10 @@ class ClusterState {
   // claims changed) and of resource claims (added or removed; status updates do not count):
   // what readers that derive data from those pods compare to know when to recompute it.
   uint64_t claim_pod_changes() const { return claim_pod_changes_; }
-  // The GPU placement's estimate of the expected workload, derived from the pods held here by
-  // readers (src/gpu/workload_cache.h): internally synchronised, so cycles that hold the state
-  // for reading may fill it.
-  GpuWorkloadCache& gpu_workload_cache() const { return *gpu_workload_cache_; }
+  // What the GPU placement derives from the state between cycles (the expected workload, the
+  // nodes' GPU tables; src/gpu/placement_cache.h): internally synchronised, so cycles that hold
+  // the state for reading may fill it.
+  GpuPlacementCache& gpu_placement_cache() const { return *gpu_placement_cache_; }
 
   // A deterministic digest (32 hex digits) of everything the state holds: the objects (nodes,
   // pods with their binding and assumed flag, namespaces, priority classes, disruption budgets,
@@ -153,7 +153,7 @@ class ClusterState {
   std::vector<uint32_t> live_nodes_;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<DraInventory> dra_;
-  std::unique_ptr<GpuWorkloadCache> gpu_workload_cache_;
+  std::unique_ptr<GpuPlacementCache> gpu_placement_cache_;
   uint64_t claim_pod_changes_ = 0;
   std::vector<PriorityClass> priority_classes_;
   std::vector<PodDisruptionBudget> pdbs_;

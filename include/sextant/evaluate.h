@@ -44,7 +44,8 @@ struct ScoringStrategy {
 // (a DRA claim to allocate with exactly one ExactCount request, src/plugins/sextant_gpu.h), the
 // policy scores every node DynamicResources found feasible, from the devices the request could
 // use there, and its device choice is what the allocator tries first when the pod is assumed.
-// Other pods score 0 in its slot. Not an upstream plugin: parity runs turn it off.
+// Pods without claims are scored too (score_cpu_pods); other pods score 0 in its slot. Not an
+// upstream plugin: parity runs turn it off.
 struct GpuPlacementOptions {
   bool enabled = true;
   GpuPolicy policy = GpuPolicy::kSextant;
@@ -56,6 +57,12 @@ struct GpuPlacementOptions {
   // 1000; a claim asks "470" for 47% of one GPU). A qualified name: "domain/name", or a bare name
   // in the device driver's domain.
   std::string capacity_name = "gpu.sextant.dev/milli";
+  // Score pods without resource claims (CPU-only pods) too, on each node's GPUs (its devices
+  // with the milli capacity), as the trace replay does. Under FGD and Sextant such a pod never
+  // scores above a node without GPUs: it only steers away from nodes where its cpu would leave
+  // GPUs that the expected GPU pods could no longer use; ties among the rest keep upstream's
+  // scoring and the seeded pick.
+  bool score_cpu_pods = true;
 };
 
 // The profile: which plugins run and how they weigh. Defaults are upstream's default profile

@@ -301,7 +301,8 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       pod, state,
       InterPodAffinityArgs{options_.hard_pod_affinity_weight,
                            options_.ignore_preferred_terms_of_existing_pods});
-  // Sextant's GPU placement: only GPU pods (DynamicResources' claims to allocate, one request).
+  // Sextant's GPU placement: GPU pods (DynamicResources' claims to allocate, one request) and
+  // pods without claims.
   cycle.gpu = SextantGpuPreScore(options_.gpu_placement, pod, state, cycle.dra.get(), random_value);
 
   // ---- Filter and raw Score over every node ----
@@ -313,6 +314,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
     int64_t max_affinity = 0;
     int64_t min_pod_affinity = INT64_MAX;
     int64_t max_pod_affinity = INT64_MIN;
+    bool any_gpus = false;  // SextantGpu: a feasible node has GPUs
   };
   // InterPodAffinity raw scores of the feasible nodes, by verdict index (int64 before
   // normalisation).
@@ -335,10 +337,11 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       if (v.code != FilterCode::kSuccess) continue;
       int64_t pod_affinity = ScoreNode(cycle, options_, state, live[i], node, v);
       if (!cycle.gpu.skip) {
-        const double gpu = SextantGpuScore(cycle.gpu, state, node).score;
+        const SextantGpuNodeScore gpu = SextantGpuScore(cycle.gpu, state, live[i], node);
         v.plugin_scores[kSextantGpuScoreSlot] = static_cast<int32_t>(
-            std::clamp<double>(gpu, std::numeric_limits<int32_t>::min(),
+            std::clamp<double>(gpu.score, std::numeric_limits<int32_t>::min(),
                                std::numeric_limits<int32_t>::max()));
+        if (gpu.gpus > 0) summary.any_gpus = true;
       }
       if (!cycle.pod_affinity_score.skip) {
         pod_affinity_raw[i] = pod_affinity;
@@ -366,6 +369,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       total.max_affinity = std::max(total.max_affinity, part.max_affinity);
       total.min_pod_affinity = std::min(total.min_pod_affinity, part.min_pod_affinity);
       total.max_pod_affinity = std::max(total.max_pod_affinity, part.max_pod_affinity);
+      total.any_gpus = total.any_gpus || part.any_gpus;
     });
   } else {
     total = evaluate_range(0, live.size());
@@ -422,6 +426,8 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       if (v.code == FilterCode::kSuccess) raw.push_back(v.plugin_scores[kSextantGpuScoreSlot]);
     }
     SextantGpuNormalize(cycle.gpu.policy, raw);
+    // A CPU-only pod where no feasible node has GPUs: nothing to weigh.
+    if (cycle.gpu.cpu_only && !total.any_gpus) std::fill(raw.begin(), raw.end(), 0);
     size_t k = 0;
     for (NodeVerdict& v : out.verdicts) {
       if (v.code == FilterCode::kSuccess) {
@@ -484,10 +490,12 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       }
     }
   }
-  // The (random_value % ties)-th node with the best score, in node order. For a pod the GPU
-  // policy scores, the first one: a fixed order packs GPU pods onto the same nodes among the
-  // policy's ties, as the trace replay's seeded node order does (Random keeps the draw).
-  const bool fixed_order = !cycle.gpu.skip && cycle.gpu.policy != GpuPolicy::kRandom;
+  // The (random_value % ties)-th node with the best score, in node order. For a GPU pod the
+  // GPU policy scores, the first one: a fixed order packs GPU pods onto the same nodes among the
+  // policy's ties, as the trace replay's seeded node order does (Random keeps the draw, and so
+  // do CPU-only pods: among the nodes where they strand nothing, upstream's choice stands).
+  const bool fixed_order =
+      !cycle.gpu.skip && !cycle.gpu.cpu_only && cycle.gpu.policy != GpuPolicy::kRandom;
   uint64_t pick = fixed_order ? 0 : random_value % ties;
   if (pick == 0) {
     out.chosen = first_best;

@@ -4,25 +4,35 @@
 #include <limits>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "dra/inventory.h"
-#include "gpu/workload_cache.h"
+#include "gpu/placement_cache.h"
 #include "sextant/pod_resources.h"
 
 namespace sextant {
 namespace {
 
-// The entry of `map` for a qualified name: the name as written, or, for "domain/id" with the
-// driver's domain, the bare id (how a slice usually names its own capacities and attributes).
+// The entry of `map` for a qualified name: the name as written, or the same name written the
+// other way in the driver's domain ("domain/id" and the bare "id"), as slices usually name their
+// own capacities and attributes. A scan: these maps hold a few entries, and it allocates nothing.
 template <typename Map>
 auto FindQualified(const Map& map, absl::string_view name, absl::string_view driver) {
-  auto it = map.find(std::string(name));
-  if (it != map.end()) return it;
   const size_t slash = name.find('/');
-  if (slash != absl::string_view::npos && name.substr(0, slash) == driver) {
-    return map.find(std::string(name.substr(slash + 1)));
+  const absl::string_view domain =
+      slash == absl::string_view::npos ? driver : name.substr(0, slash);
+  const absl::string_view id = slash == absl::string_view::npos ? name : name.substr(slash + 1);
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const absl::string_view key = it->first;
+    if (key == name) return it;
+    if (domain != driver) continue;
+    if (key == id) return it;
+    if (key.size() == domain.size() + 1 + id.size() && absl::StartsWith(key, domain) &&
+        key[domain.size()] == '/' && absl::EndsWith(key, id)) {
+      return it;
+    }
   }
-  if (slash == absl::string_view::npos) return map.find(absl::StrCat(driver, "/", name));
   return map.end();
 }
 
@@ -61,6 +71,34 @@ double UnitDraw(uint64_t value) {
   value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
   value ^= value >> 31;
   return static_cast<double>(value >> 11) * 0x1.0p-53;
+}
+
+// The device's "model" attribute as a known model id, else 0.
+GpuModelId ModelOf(const ResourceSlice& slice, const Device& device) {
+  auto it = FindQualified(device.attributes, "model", slice.driver);
+  if (it == device.attributes.end()) return 0;
+  const auto* name = std::get_if<std::string>(&it->second);
+  if (name == nullptr) return 0;
+  absl::StatusOr<GpuModelId> id = ParseGpuModel(*name);
+  return id.ok() ? *id : 0;
+}
+
+// What is left of a device, in milli-GPU (see LiveGpuTable).
+int64_t MilliLeft(const ResourceSlice& slice, const Device& device, bool dedicated, bool shared,
+                  const std::map<std::string, Quantity>* consumed,
+                  absl::string_view capacity_name) {
+  if (dedicated) return 0;
+  auto capacity = FindQualified(device.capacity, capacity_name, slice.driver);
+  if (device.allow_multiple_allocations.value_or(false) && capacity != device.capacity.end()) {
+    int64_t left = capacity->second.value.quantity.Value();
+    if (consumed != nullptr) {
+      if (auto used = consumed->find(capacity->first); used != consumed->end()) {
+        left -= used->second.Value();
+      }
+    }
+    return std::clamp<int64_t>(left, 0, kGpuMilli);
+  }
+  return shared || consumed != nullptr ? 0 : kGpuMilli;
 }
 
 // GpuClustering's count of GPU pods of each kind on the node.
@@ -135,7 +173,7 @@ std::optional<GpuPodSpec> LiveGpuPodSpec(const Pod& pod, const DraInventory& dra
 
 std::shared_ptr<const GpuWorkload> LiveGpuWorkload(const ClusterState& state,
                                                    absl::string_view capacity_name) {
-  return state.gpu_workload_cache().Get(capacity_name, state.claim_pod_changes(), [&] {
+  return state.gpu_placement_cache().Workload(capacity_name, state.claim_pod_changes(), [&] {
     std::vector<GpuPodSpec> specs;
     for (const Pod* pod : state.pods()) {
       if (std::optional<GpuPodSpec> spec = LiveGpuPodSpec(*pod, state.dra(), capacity_name)) {
@@ -145,7 +183,7 @@ std::shared_ptr<const GpuWorkload> LiveGpuWorkload(const ClusterState& state,
     // A stable order: the estimate's tie rules do not depend on it, but it costs nothing.
     std::sort(specs.begin(), specs.end(),
               [](const GpuPodSpec& a, const GpuPodSpec& b) { return a.name < b.name; });
-    GpuWorkloadCache::Estimate estimate;
+    GpuPlacementCache::Estimate estimate;
     estimate.pods = static_cast<int64_t>(specs.size());
     estimate.workload = std::make_shared<const GpuWorkload>(EstimateGpuWorkload(specs));
     return estimate;
@@ -170,40 +208,72 @@ absl::StatusOr<LiveGpuTable> BuildLiveGpuTable(const Allocator& allocator, const
   if (!candidates.ok()) return candidates.status();
   LiveGpuTable out;
   const int count = static_cast<int>(std::min<size_t>(candidates->size(), kMaxGpusPerNode));
-  GpuModelId model = 0;
-  if (count > 0) {
-    const Allocator::Candidate& first = (*candidates)[0];
-    auto it = FindQualified(first.device->attributes, "model", first.slice->driver);
-    if (it != first.device->attributes.end()) {
-      if (const auto* name = std::get_if<std::string>(&it->second)) {
-        if (absl::StatusOr<GpuModelId> id = ParseGpuModel(*name); id.ok()) model = *id;
-      }
-    }
-  }
+  const GpuModelId model =
+      count > 0 ? ModelOf(*(*candidates)[0].slice, *(*candidates)[0].device) : 0;
   out.gpus = GpuDeviceTable(model, count);
   for (int i = 0; i < count; ++i) {
     const Allocator::Candidate& c = (*candidates)[i];
     out.slices[i] = c.slice;
     out.devices[i] = c.device;
-    int64_t left = kGpuMilli;
-    const bool multiple = c.device->allow_multiple_allocations.value_or(false);
-    auto capacity = FindQualified(c.device->capacity, capacity_name, c.slice->driver);
-    if (c.dedicated) {
-      left = 0;
-    } else if (multiple && capacity != c.device->capacity.end()) {
-      left = capacity->second.value.quantity.Value();
-      if (c.consumed != nullptr) {
-        if (auto used = c.consumed->find(capacity->first); used != c.consumed->end()) {
-          left -= used->second.Value();
-        }
-      }
-      left = std::clamp<int64_t>(left, 0, kGpuMilli);
-    } else if (c.shared || c.consumed != nullptr) {
-      left = 0;
-    }
-    out.gpus.Allocate(GpuSet{1} << i, kGpuMilli - left);
+    out.gpus.Allocate(GpuSet{1} << i,
+                      kGpuMilli - MilliLeft(*c.slice, *c.device, c.dedicated, c.shared,
+                                            c.consumed, capacity_name));
   }
   return out;
+}
+
+LiveGpuTable NodeGpuTable(const DraInventory& dra, const Node& node,
+                          absl::string_view capacity_name) {
+  LiveGpuTable out;
+  const std::vector<const SliceRecord*>& on_node = dra.SlicesOnNode(node.name);
+  if (on_node.empty()) return out;
+  // In slice name order (the inventory keeps them in no order); most nodes have one.
+  absl::InlinedVector<const SliceRecord*, 2> slices(on_node.begin(), on_node.end());
+  std::sort(slices.begin(), slices.end(), [](const SliceRecord* a, const SliceRecord* b) {
+    return a->slice.name < b->slice.name;
+  });
+  int count = 0;
+  for (const SliceRecord* record : slices) {
+    for (const Device& device : record->slice.devices) {
+      if (count == kMaxGpusPerNode) break;
+      if (FindQualified(device.capacity, capacity_name, record->slice.driver) ==
+          device.capacity.end()) {
+        continue;
+      }
+      out.slices[count] = &record->slice;
+      out.devices[count] = &device;
+      ++count;
+    }
+  }
+  out.gpus = GpuDeviceTable(count > 0 ? ModelOf(*out.slices[0], *out.devices[0]) : 0, count);
+  const AllocatedDevices& allocated = dra.allocated();
+  for (int i = 0; i < count; ++i) {
+    const ResourceSlice& slice = *out.slices[i];
+    const Device& device = *out.devices[i];
+    const DeviceId id{slice.driver, slice.pool.name, device.name};
+    auto consumed = allocated.consumed_capacity.find(id);
+    out.gpus.Allocate(
+        GpuSet{1} << i,
+        kGpuMilli - MilliLeft(slice, device, allocated.dedicated.contains(id),
+                              allocated.shared.contains(id),
+                              consumed == allocated.consumed_capacity.end() ? nullptr
+                                                                            : &consumed->second,
+                              capacity_name));
+  }
+  return out;
+}
+
+std::shared_ptr<const std::vector<GpuDeviceTable>> NodeGpuTables(const ClusterState& state,
+                                                                 absl::string_view capacity_name) {
+  const DraInventory& dra = state.dra();
+  return state.gpu_placement_cache().Tables(
+      capacity_name, dra.devices_generation(), state.node_slots(), [&] {
+        std::vector<GpuDeviceTable> tables(state.node_slots());
+        for (uint32_t i = 0; i < tables.size(); ++i) {
+          tables[i] = NodeGpuTable(dra, *state.node(i).node, capacity_name).gpus;
+        }
+        return tables;
+      });
 }
 
 SextantGpuPreScoreState SextantGpuPreScore(const GpuPlacementOptions& options, const Pod& pod,
@@ -211,40 +281,62 @@ SextantGpuPreScoreState SextantGpuPreScore(const GpuPlacementOptions& options, c
                                            const DynamicResourcesState* dra,
                                            uint64_t random_value) {
   SextantGpuPreScoreState s;
-  if (!options.enabled || dra == nullptr || dra->allocator == nullptr) return s;
-  std::optional<GpuClaimRequest> request = GpuRequestOf(dra->to_allocate, options.capacity_name);
-  if (!request) return s;
+  if (!options.enabled) return s;
+  std::optional<GpuClaimRequest> request;
+  if (pod.resource_claims.empty()) {
+    // Without any ResourceSlice no node has GPUs: nothing to steer away from.
+    if (!options.score_cpu_pods || state.dra().slices().empty()) return s;
+    s.cpu_only = true;
+  } else {
+    if (dra == nullptr || dra->allocator == nullptr) return s;
+    request = GpuRequestOf(dra->to_allocate, options.capacity_name);
+    if (!request) return s;
+    s.request = *request;
+  }
   s.skip = false;
   s.policy = options.policy;
   s.capacity_name = options.capacity_name;
-  s.request = *request;
   GpuPodSpec spec;
   const ResourceList requests = PodRequests(pod);
   if (auto it = requests.find(kResourceCpu); it != requests.end()) {
     spec.cpu_milli = it->second.MilliValue();
   }
-  spec.num_gpu = request->count;
-  spec.gpu_milli = request->gpu_milli;
+  if (request) {
+    spec.num_gpu = request->count;
+    spec.gpu_milli = request->gpu_milli;
+  }
   s.demand = GpuDemand::Of(spec);
   if (s.policy == GpuPolicy::kFgd || s.policy == GpuPolicy::kSextant) {
     s.workload = LiveGpuWorkload(state, options.capacity_name);
   }
   s.random_draw = UnitDraw(random_value);
-  s.allocator = dra->allocator.get();
+  if (s.cpu_only) {
+    s.node_tables = NodeGpuTables(state, options.capacity_name);
+  } else {
+    s.allocator = dra->allocator.get();
+  }
   return s;
 }
 
 SextantGpuNodeScore SextantGpuScore(const SextantGpuPreScoreState& s, const ClusterState& state,
-                                    const NodeInfo& node) {
+                                    uint32_t index, const NodeInfo& node) {
   SextantGpuNodeScore out;
-  absl::StatusOr<LiveGpuTable> table =
-      BuildLiveGpuTable(*s.allocator, *node.node, s.request, s.capacity_name);
-  // Filter allocated on this node, so listing cannot fail; a table that cannot take the demand
-  // (more devices than it models) leaves the node at the bottom of the policy's scale.
-  if (!table.ok() || !table->gpus.Fits(s.demand)) return out;
+  static const GpuDeviceTable kNoGpus;
+  absl::StatusOr<LiveGpuTable> table;
+  const GpuDeviceTable* gpus = &kNoGpus;
+  if (s.cpu_only) {
+    if (index < s.node_tables->size()) gpus = &(*s.node_tables)[index];
+  } else {
+    table = BuildLiveGpuTable(*s.allocator, *node.node, s.request, s.capacity_name);
+    // Filter allocated on this node, so listing cannot fail; a table that cannot take the
+    // demand (more devices than it models) leaves the node at the bottom of the policy's scale.
+    if (!table.ok() || !table->gpus.Fits(s.demand)) return out;
+    gpus = &table->gpus;
+  }
+  out.gpus = gpus->count();
   std::array<int32_t, kGpuKinds> kinds{};
   GpuNodeView view;
-  view.gpus = &table->gpus;
+  view.gpus = gpus;
   view.cpu_left_milli = node.allocatable.milli_cpu - node.requested.milli_cpu;
   view.cpu_capacity_milli = node.allocatable.milli_cpu;
   if (s.policy == GpuPolicy::kGpuClustering) {
@@ -257,7 +349,7 @@ SextantGpuNodeScore SextantGpuScore(const SextantGpuPreScoreState& s, const Clus
   const GpuPlacement placement = ScoreGpuNode(s.policy, s.demand, view, context);
   out.score = placement.score;
   out.devices = placement.devices;
-  out.table = *std::move(table);
+  if (!s.cpu_only) out.table = *std::move(table);
   return out;
 }
 
@@ -281,8 +373,8 @@ std::vector<DeviceId> SextantGpuPreferredDevices(const GpuPlacementOptions& opti
   if (!pre.state) return {};
   SextantGpuPreScoreState s =
       SextantGpuPreScore(options, pod, state, pre.state.get(), StableHash(pod.Key()));
-  if (s.skip) return {};
-  SextantGpuNodeScore score = SextantGpuScore(s, state, state.node(index));
+  if (s.skip || s.cpu_only) return {};
+  SextantGpuNodeScore score = SextantGpuScore(s, state, index, state.node(index));
   if (!score.table || score.devices == 0) return {};
   return score.table->DeviceIds(score.devices);
 }

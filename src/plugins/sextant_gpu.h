@@ -13,7 +13,9 @@
 // own score and upstream's order place them). Claims already allocated (shared with other
 // pods) are not part of the request. Constraints (matchAttribute, distinctAttribute) are kept by
 // the allocator: the policy's device choice is then a preference the constraint may override.
-// Other pods, CPU-only pods included, score 0 in this plugin's slot.
+// A CPU-only pod (no resource claims) is scored with a demand of its cpu alone on each feasible
+// node's GPUs, the node's devices with the milli capacity, when score_cpu_pods is set. Other
+// pods score 0 in this plugin's slot.
 #ifndef SEXTANT_PLUGINS_SEXTANT_GPU_H_
 #define SEXTANT_PLUGINS_SEXTANT_GPU_H_
 
@@ -54,7 +56,7 @@ std::optional<GpuPodSpec> LiveGpuPodSpec(const Pod& pod, const DraInventory& dra
 // The expected workload, estimated from every GPU pod `state` holds (bound, assumed, pending)
 // as the trace replay estimates it from its list (EstimateGpuWorkload; no model pressure: a
 // live pod restricts models with CEL selectors, not a model list). Cached in the state and
-// recomputed when its set of pods with claims has changed enough (src/gpu/workload_cache.h).
+// recomputed when its set of pods with claims has changed enough (src/gpu/placement_cache.h).
 std::shared_ptr<const GpuWorkload> LiveGpuWorkload(const ClusterState& state,
                                                    absl::string_view capacity_name);
 
@@ -76,10 +78,20 @@ struct LiveGpuTable {
 absl::StatusOr<LiveGpuTable> BuildLiveGpuTable(const Allocator& allocator, const Node& node,
                                                const GpuClaimRequest& request,
                                                absl::string_view capacity_name);
+// The node's GPUs as a CPU-only pod's score sees them: the devices with the milli capacity of
+// the slices published for the node (spec.nodeName), at most kMaxGpusPerNode in slice name and
+// device order, milli left as above. Pool generations and selectors are not looked at.
+LiveGpuTable NodeGpuTable(const DraInventory& dra, const Node& node,
+                          absl::string_view capacity_name);
+// NodeGpuTable of every node slot, cached in the state until a slice or an allocation changes.
+std::shared_ptr<const std::vector<GpuDeviceTable>> NodeGpuTables(const ClusterState& state,
+                                                                 absl::string_view capacity_name);
 
 // PreScore: whether the pod is a GPU pod the policy scores, and what every node's score needs.
 struct SextantGpuPreScoreState {
   bool skip = true;
+  // A pod without claims, scored on NodeGpuTable (no devices to pick).
+  bool cpu_only = false;
   GpuPolicy policy = GpuPolicy::kSextant;
   std::string capacity_name;
   GpuClaimRequest request;
@@ -90,6 +102,8 @@ struct SextantGpuPreScoreState {
   double random_draw = 0;
   // The allocator of the pod's cycle (DynamicResources' state owns it).
   const Allocator* allocator = nullptr;
+  // CPU-only pods: every node's GPUs (NodeGpuTables).
+  std::shared_ptr<const std::vector<GpuDeviceTable>> node_tables;
 };
 
 // `dra` is DynamicResources' PreFilter state (null: the pod has no claims). `random_value` is
@@ -99,16 +113,19 @@ SextantGpuPreScoreState SextantGpuPreScore(const GpuPlacementOptions& options, c
                                            const DynamicResourcesState* dra,
                                            uint64_t random_value);
 
-// The policy's placement on one feasible node: its raw score (the policy's scale) and the
-// devices it picks, as table indices. No devices (score 0) when the table cannot take the
-// demand (the allocator found devices the table does not model, such as a 17th GPU).
+// The policy's placement on one feasible node (slot `index`): its raw score (the policy's
+// scale) and the devices it picks, as table indices. No devices (score 0) when the table cannot
+// take the demand (the allocator found devices the table does not model, such as a 17th GPU).
+// For a CPU-only pod, `gpus` tells whether the node has GPUs: when no feasible node has any,
+// the caller scores every node 0; `table` is set for GPU pods only.
 struct SextantGpuNodeScore {
   double score = 0;
   GpuSet devices = 0;
+  int gpus = 0;
   std::optional<LiveGpuTable> table;
 };
 SextantGpuNodeScore SextantGpuScore(const SextantGpuPreScoreState& s, const ClusterState& state,
-                                    const NodeInfo& node);
+                                    uint32_t index, const NodeInfo& node);
 
 // NormalizeScore: 0..100. BestFit is min-max normalised over the feasible nodes (integer
 // arithmetic, as the trace replay and the simulator do); the other policies' scores are already

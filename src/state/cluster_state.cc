@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "dra/inventory.h"
-#include "gpu/workload_cache.h"
+#include "gpu/placement_cache.h"
 #include "model/affinity_terms.h"
 #include "model/selectors.h"
 #include "state/indexes.h"
@@ -129,7 +129,7 @@ ClusterState::ClusterState()
     : registry_(std::make_unique<ResourceRegistry>()),
       impl_(std::make_unique<Impl>()),
       dra_(std::make_unique<DraInventory>()),
-      gpu_workload_cache_(std::make_unique<GpuWorkloadCache>()) {}
+      gpu_placement_cache_(std::make_unique<GpuPlacementCache>()) {}
 ClusterState::~ClusterState() = default;
 
 uint32_t ClusterState::NodeSlot(absl::string_view name) {

@@ -12,7 +12,7 @@
 
 #include "dra/allocator.h"
 #include "gmock/gmock.h"
-#include "gpu/workload_cache.h"
+#include "gpu/placement_cache.h"
 #include "gtest/gtest.h"
 #include "sextant/engine.h"
 #include "sextant/evaluate.h"
@@ -341,10 +341,16 @@ TEST_F(SextantGpuTest, OtherPodsScoreZeroAndTiesGoToTheFirstNode) {
   AddClaim(Claim("share", {GpuRequest(1, "500")}));
   const Pod listed = GpuPod("listed", "list");
   const Pod shared = GpuPod("shared", "share");
-  for (const Pod* pod : {&plain, &listed}) {
-    Evaluation e = Evaluate(ProfileOptions{}, *pod);
-    for (const NodeVerdict& v : e.verdicts) EXPECT_EQ(v.plugin_scores[kSextantGpuScoreSlot], 0);
-  }
+  Evaluation e = Evaluate(ProfileOptions{}, listed);
+  for (const NodeVerdict& v : e.verdicts) EXPECT_EQ(v.plugin_scores[kSextantGpuScoreSlot], 0);
+  // A CPU-only pod is scored on the nodes' GPUs (nothing to strand here: all alike) unless
+  // score_cpu_pods is off.
+  e = Evaluate(ProfileOptions{}, plain);
+  for (const NodeVerdict& v : e.verdicts) EXPECT_EQ(v.plugin_scores[kSextantGpuScoreSlot], 50);
+  ProfileOptions no_cpu_pods;
+  no_cpu_pods.gpu_placement.score_cpu_pods = false;
+  e = Evaluate(no_cpu_pods, plain);
+  for (const NodeVerdict& v : e.verdicts) EXPECT_EQ(v.plugin_scores[kSextantGpuScoreSlot], 0);
   // Three identical nodes: a GPU pod goes to the first whatever the random value (a fixed
   // order packs); a pod the policy does not score keeps the seeded pick.
   std::set<std::string> gpu_choices, plain_choices;
@@ -396,6 +402,33 @@ TEST_F(SextantGpuTest, EngineAssumeAllocatesThePolicysDevices) {
   EXPECT_EQ(allocations[0].allocation.devices[0].device, "gpu-1");
 }
 
+TEST_F(SextantGpuTest, ACpuOnlyPodStaysOffTheNodeWhoseGpusItWouldStrand) {
+  // Both nodes have 8 cpus and two idle GPUs; the expected GPU pods need 6 cpus each. A 4-cpu
+  // pod on gpu-node leaves 4 cpus there, too few for any of them: it goes to the node without
+  // GPUs, although it has the same free cpu.
+  Add(GpuNode("gpu-node", "8"), SharedGpus(2));
+  ASSERT_TRUE(state_->UpsertNode(GpuNode("cpu-node", "8")).ok());
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "gpu-" + std::to_string(i);
+    AddClaim(Claim(name, {GpuRequest(1, "500")}));
+    AddPod(GpuPod(name, name, "6"));
+  }
+  const Pod cpu = PodBuilder("default", "cpu").Container({{"cpu", "4"}}).Build();
+  for (uint64_t random = 0; random < 4; ++random) {
+    Evaluation e = Evaluate(ProfileOptions{}, cpu, random);
+    EXPECT_EQ(Chosen(*state_, e), "cpu-node");
+    EXPECT_LT(e.verdicts[0].plugin_scores[kSextantGpuScoreSlot],
+              e.verdicts[1].plugin_scores[kSextantGpuScoreSlot]);
+  }
+  ProfileOptions off;
+  off.gpu_placement.score_cpu_pods = false;
+  std::set<std::string> choices;
+  for (uint64_t random = 0; random < 4; ++random) {
+    choices.insert(Chosen(*state_, Evaluate(off, cpu, random)));
+  }
+  EXPECT_EQ(choices.size(), 2u);
+}
+
 // ---- The expected workload ----
 
 TEST_F(SextantGpuTest, WorkloadIsEstimatedFromBoundAndPendingGpuPodsAndRefreshedOnChange) {
@@ -411,7 +444,7 @@ TEST_F(SextantGpuTest, WorkloadIsEstimatedFromBoundAndPendingGpuPodsAndRefreshed
   EXPECT_EQ(w->types[0].demand.gpu_milli, 500);
   EXPECT_DOUBLE_EQ(w->types[0].popularity, 0.75);
   EXPECT_DOUBLE_EQ(w->cpu_per_gpu_milli, 4000.0 * 40 / (30 * 500 + 10 * 1000));
-  EXPECT_EQ(state_->gpu_workload_cache().computations(), 1);
+  EXPECT_EQ(state_->gpu_placement_cache().workload_computations(), 1);
   // A bound pod's claims are allocated; it still counts, and binding is no change of the set.
   EXPECT_EQ(LiveGpuWorkload(*state_, kMilli), w);
   AddPod(GpuPod("p5", "p5", "4", "n1"));
@@ -423,7 +456,7 @@ TEST_F(SextantGpuTest, WorkloadIsEstimatedFromBoundAndPendingGpuPodsAndRefreshed
   std::shared_ptr<const GpuWorkload> next = LiveGpuWorkload(*state_, kMilli);
   EXPECT_NE(next, w);
   EXPECT_DOUBLE_EQ(next->cpu_per_gpu_milli, 4000.0 * 41 / (30 * 500 + 10 * 1000 + 2000));
-  EXPECT_EQ(state_->gpu_workload_cache().computations(), 2);
+  EXPECT_EQ(state_->gpu_placement_cache().workload_computations(), 2);
   // Another capacity name is another estimate.
   // (only q1 asks nothing of that capacity).
   EXPECT_EQ(LiveGpuWorkload(*state_, "other.dev/milli")->types.size(), 1u);
@@ -445,7 +478,7 @@ TEST_F(SextantGpuTest, ConcurrentCyclesShareOneEstimate) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_THAT(chosen, ElementsAre("n1", "n1", "n1", "n1"));
-  EXPECT_EQ(state_->gpu_workload_cache().computations(), 1);
+  EXPECT_EQ(state_->gpu_placement_cache().workload_computations(), 1);
 }
 
 // ---- Options ----
