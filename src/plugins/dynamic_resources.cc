@@ -256,7 +256,13 @@ DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t inde
       return absl::AbortedError(absl::StrCat("node ", node.name, ": ", outcome.message));
   }
   for (size_t i = 0; i < s.to_allocate.size(); ++i) {
-    out.emplace_back(s.to_allocate[i], std::move(outcome.results[i]));
+    // A claim the pod lists under two entries was allocated twice above (upstream's Filter
+    // hands it to the allocator twice), but it is reserved once: upstream's Reserve keeps the
+    // first allocation in flight and only counts the second as another sharer, and the first is
+    // what PreBind writes.
+    const bool seen = std::any_of(out.begin(), out.end(),
+                                  [&](const auto& made) { return made.first == s.to_allocate[i]; });
+    if (!seen) out.emplace_back(s.to_allocate[i], std::move(outcome.results[i]));
   }
   return out;
 }

@@ -77,7 +77,8 @@ DynamicResourcesFilterResult DynamicResourcesFilter(const DynamicResourcesState&
                                                     const Node& node);
 
 // Reserve: PreFilter for `pod`, then the allocations of its claims that are not allocated yet
-// on the node at slot `index`, paired with their claims (empty for a pod without such claims).
+// on the node at slot `index`, paired with their claims, each claim once (the first allocation
+// of a claim the pod lists twice), in the pod's order (empty for a pod without such claims).
 // Aborted with the reason when they cannot be allocated there (any more).
 absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
 DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t index,

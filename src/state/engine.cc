@@ -272,6 +272,7 @@ absl::Status Engine::Preempt(const Pod& pod, uint64_t min_sequence, const std::s
     result.message = "the pod fits without preemption";
   } else {
     result = sextant::Preempt(*evaluator_, *state_, pod, evaluation, list_candidates);
+    if (!result.error.empty()) return absl::AbortedError(result.error);
   }
   consume(result);
   return absl::OkStatus();

@@ -252,6 +252,75 @@ TEST(DynamicResourcesEngineTest, AssumeAllocatesAndForgetReleases) {
   EXPECT_EQ(feasible(second), 1);
 }
 
+// A claim a pod lists under two entries: Filter allocates it twice, as upstream's allocator is
+// handed it twice, so the node needs room for both; Reserve keeps the first allocation and
+// reserves the claim once, as upstream's Reserve does (the second only counts as a sharer).
+// Refusing it instead ("allocated twice") failed every Reserve, so the pod never scheduled.
+TEST(DynamicResourcesEngineTest, ClaimListedTwiceIsReservedOnceWithTheFirstAllocation) {
+  Engine engine(TestEngineOptions());
+  ASSERT_TRUE(engine
+                  .ApplySnapshot(1, {GpuNode("n1"), GpuNode("n2"), DriverClass("gpu"),
+                                     GpuSlice("n1", 1), GpuSlice("n2", 2),
+                                     GpuClaim("default", "a", 1)})
+                  .ok());
+  Pod pod = PodWithClaims({ClaimRef("first", "a"), ClaimRef("second", "a")});
+  std::vector<std::string> feasible;
+  ASSERT_TRUE(engine
+                  .Evaluate(pod, 0, "e1", absl::ZeroDuration(),
+                            [&](const Evaluation& e, const ClusterState& state) {
+                              for (const NodeVerdict& v : e.verdicts) {
+                                if (v.code == FilterCode::kSuccess) {
+                                  feasible.push_back(NodeNameAt(state, v.node));
+                                }
+                              }
+                            })
+                  .ok());
+  EXPECT_THAT(feasible, ElementsAre("n2"));
+  std::vector<ClaimAllocation> allocations;
+  absl::Status assumed = engine.Assume(pod, "n2", "e1", &allocations);
+  ASSERT_TRUE(assumed.ok()) << assumed;
+  ASSERT_EQ(allocations.size(), 1u);
+  EXPECT_EQ(allocations[0].name, "a");
+  ASSERT_EQ(allocations[0].allocation.devices.size(), 1u);
+  EXPECT_EQ(allocations[0].allocation.devices[0].device, "gpu-0");
+  ASSERT_TRUE(engine.CheckConsistency().ok());
+}
+
+// No node is a preemption candidate and a dry run's DynamicResources filter failed with an
+// error (a CEL runtime error): upstream's PostFilter fails with that error, not the FitError.
+TEST(DynamicResourcesEngineTest, PreemptionFailsWithTheDryRunsError) {
+  Engine engine(TestEngineOptions());
+  DeviceClass broken;
+  broken.name = "broken";
+  broken.selectors.push_back(DeviceSelector{"device.attributes[\"gpu.example.com\"].memory > 1"});
+  Node small =
+      NodeBuilder("n1").Allocatable({{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}}).Build();
+  Pod low = PodBuilder("default", "low").Container({{"cpu", "2"}}).Build();
+  low.node_name = "n1";
+  low.priority = -10;
+  ASSERT_TRUE(engine
+                  .ApplySnapshot(1, {small, low, broken, GpuSlice("n1", 1),
+                                     GpuClaim("default", "c", 1, "broken")})
+                  .ok());
+  Pod pod = PodWithClaims({ClaimRef("gpus", "c")});
+  pod.priority = 100;
+  // The cycle itself fails on cpu before DynamicResources runs: no error yet.
+  int64_t feasible = -1;
+  ASSERT_TRUE(engine
+                  .Evaluate(pod, 0, "e1", absl::ZeroDuration(),
+                            [&](const Evaluation& e, const ClusterState&) {
+                              feasible = e.feasible_count;
+                            })
+                  .ok());
+  EXPECT_EQ(feasible, 0);
+  absl::Status preempt = engine.Preempt(pod, 0, "e1", absl::ZeroDuration(), false,
+                                        [](const PreemptionResult&) {});
+  EXPECT_TRUE(absl::IsAborted(preempt)) << preempt;
+  EXPECT_THAT(std::string(preempt.message()),
+              ::testing::HasSubstr("class broken: selector #0 on device gpu.example.com/n1/gpu-0: "
+                                   "CEL runtime error"));
+}
+
 // A full snapshot (an engine resync) keeps allocations in flight whose claims still show none.
 TEST(DynamicResourcesEngineTest, ResyncKeepsAllocationsInFlight) {
   Engine engine(TestEngineOptions());
