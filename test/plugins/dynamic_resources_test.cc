@@ -167,6 +167,44 @@ TEST_F(DynamicResourcesTest, FailedBindingMakesAnAllocatedClaimUnavailable) {
   EXPECT_THAT(e.unavailable_claims, ElementsAre("default/held"));
 }
 
+// Binding conditions still unmet: the claim stays usable on its node until the binding timeout
+// (counted from the allocation's timestamp) has passed, then it is unavailable everywhere, as
+// upstream's Filter decides with isClaimTimeout.
+TEST_F(DynamicResourcesTest, BindingStillWaitingAfterTheTimeoutMakesAClaimUnavailable) {
+  ResourceClaim claim = GpuClaim("default", "held");
+  claim.allocation = AllocationOn("n2", {"gpu-0"});
+  claim.allocation->devices[0].binding_conditions = {"Attached"};
+  claim.allocation->devices[0].binding_failure_conditions = {"AttachFailed"};
+  const absl::Time allocated = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  claim.allocation->allocation_unix_nanos = absl::ToUnixNanos(allocated);
+  claim.device_statuses.push_back(AllocatedDeviceStatus{
+      testutil::kGpuDriver, "n2", "gpu-0", std::nullopt, {{"Attached", false}}});
+  ASSERT_TRUE(state_->UpsertResourceClaim(claim).ok());
+  const Pod pod = PodWithClaims({ClaimRef("gpus", "held")});
+  auto evaluate_at = [&](absl::Duration since, int64_t timeout_seconds = 600) {
+    ProfileOptions options;
+    options.dra_binding_timeout_seconds = timeout_seconds;
+    options.clock = [=] { return allocated + since; };
+    return Evaluator(options).Evaluate(*state_, pod, 0);
+  };
+  EXPECT_THAT(Feasible(evaluate_at(absl::Minutes(10))), ElementsAre("n2"));
+  Evaluation late = evaluate_at(absl::Minutes(10) + absl::Seconds(1));
+  EXPECT_EQ(late.feasible_count, 0);
+  EXPECT_THAT(late.Reasons(late.verdicts[1]),
+              ElementsAre("resourceclaim not available on the node"));
+  EXPECT_THAT(late.unavailable_claims, ElementsAre("default/held"));
+  EXPECT_THAT(Feasible(evaluate_at(absl::Hours(1), 7200)), ElementsAre("n2"));
+
+  // Met in time, or without a timestamp to count from: usable.
+  claim.device_statuses[0].conditions["Attached"] = true;
+  ASSERT_TRUE(state_->UpsertResourceClaim(claim).ok());
+  EXPECT_THAT(Feasible(evaluate_at(absl::Hours(24))), ElementsAre("n2"));
+  claim.device_statuses[0].conditions["Attached"] = false;
+  claim.allocation->allocation_unix_nanos.reset();
+  ASSERT_TRUE(state_->UpsertResourceClaim(claim).ok());
+  EXPECT_THAT(Feasible(evaluate_at(absl::Hours(24))), ElementsAre("n2"));
+}
+
 TEST_F(DynamicResourcesTest, SelectorRuntimeErrorFailsTheCycle) {
   DeviceClass broken;
   broken.name = "broken";
