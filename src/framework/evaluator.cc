@@ -166,6 +166,10 @@ absl::Status ValidateProfileOptions(const ProfileOptions& options) {
         "interPodAffinity.hardPodAffinityWeight: not in valid range [0-100]");
   }
   if (auto st = ValidatePodTopologySpreadArgs(SpreadArgs(options)); !st.ok()) return st;
+  if (options.dra_binding_timeout_seconds < 1) {
+    return absl::InvalidArgumentError(
+        "dynamicResources.bindingTimeout: must be at least 1 second");
+  }
   if (options.parallelism < 0) {
     return absl::InvalidArgumentError("parallelism: must not be negative");
   }
@@ -249,7 +253,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   }
   // DynamicResources runs last (upstream places it after InterPodAffinity).
   {
-    DynamicResourcesPreFilterResult dra = DynamicResourcesPreFilter(pod, state);
+    DynamicResourcesPreFilterResult dra = DynamicResourcesPreFilter(pod, state, options_);
     if (!dra.error.empty()) {
       out.verdicts.clear();
       out.error = std::move(dra.error);

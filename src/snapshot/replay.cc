@@ -37,10 +37,11 @@ double Percent(int64_t part, int64_t whole) {
 // Allocates the pod's unallocated claims on node `index` and adds the pod to every claim's
 // reservedFor (what the scheduler's PreBind writes); `devices` lists what was allocated.
 absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
+                           const ProfileOptions& options,
                            const Allocator::ShareIdGenerator& new_share_id,
                            std::vector<std::string>* devices) {
   if (pod.resource_claims.empty()) return absl::OkStatus();
-  auto allocated = DynamicResourcesReserve(pod, state, index, new_share_id);
+  auto allocated = DynamicResourcesReserve(pod, state, index, options, new_share_id);
   if (!allocated.ok()) return allocated.status();
   std::vector<ResourceClaim> updated;
   for (auto& [claim, allocation] : *allocated) {
@@ -52,7 +53,7 @@ absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
     updated.push_back(std::move(copy));
   }
   // Claims that were allocated already (shared with other pods) only gain the reservation.
-  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state);
+  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state, options);
   if (pre.state) {
     for (const ResourceClaim* claim : pre.state->claims) {
       bool listed = std::any_of(updated.begin(), updated.end(),
@@ -192,7 +193,9 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
       outcome.score = v.score;
       // DynamicResources' Reserve and PreBind: allocate the claims on the node and record the
       // pod as their consumer, as the claims' status would show after binding.
-      if (auto s = ReserveClaims(state, pod, v.node, new_share_id, &outcome.devices); !s.ok()) {
+      if (auto s = ReserveClaims(state, pod, v.node, evaluator.options(), new_share_id,
+                                 &outcome.devices);
+          !s.ok()) {
         return s;
       }
       Pod bound = pod;

@@ -272,6 +272,7 @@ absl::Status Engine::Preempt(const Pod& pod, uint64_t min_sequence, const std::s
     result.message = "the pod fits without preemption";
   } else {
     result = sextant::Preempt(*evaluator_, *state_, pod, evaluation, list_candidates);
+    if (!result.error.empty()) return absl::AbortedError(result.error);
   }
   consume(result);
   return absl::OkStatus();
@@ -317,7 +318,8 @@ absl::Status Engine::Assume(const Pod& pod, const std::string& node, const std::
     const int64_t index = state_->FindNode(node);
     if (index >= 0) {
       auto allocated =
-          DynamicResourcesReserve(pod, *state_, static_cast<uint32_t>(index), NewShareId);
+          DynamicResourcesReserve(pod, *state_, static_cast<uint32_t>(index),
+                                  evaluator_->options(), NewShareId);
       if (!allocated.ok()) return allocated.status();
       for (auto& [claim, allocation] : *allocated) {
         pending.emplace_back(claim->Key(), allocation);
