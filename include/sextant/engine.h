@@ -98,7 +98,8 @@ class Engine {
 
   // Runs the scheduling cycle for `pod` and, when no node fits, DefaultPreemption on the same
   // state; hands the decision (no nominated node when the pod fits or preemption cannot help)
-  // to `consume`. Waits and fails as Evaluate does.
+  // to `consume`. Waits and fails as Evaluate does; Aborted with upstream's error when no node
+  // is a candidate and a dry run's filters failed with an error (PreemptionResult::error).
   absl::Status Preempt(const Pod& pod, uint64_t min_sequence, const std::string& epoch,
                        absl::Duration wait, bool list_candidates,
                        const std::function<void(const PreemptionResult&)>& consume);

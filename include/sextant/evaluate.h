@@ -6,6 +6,7 @@
 #define SEXTANT_EVALUATE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "sextant/cluster_state.h"
 #include "sextant/gpu.h"
 #include "sextant/model.h"
@@ -95,6 +97,13 @@ struct ProfileOptions {
   // only): among victims of equal priority, evict BestEffort before Burstable before Guaranteed,
   // which keeps Guaranteed services running when batch pods of the same priority can go.
   bool preemption_prefers_lower_qos_victims = false;
+  // DynamicResourcesArgs.bindingTimeout (upstream's default, 10 minutes; at least 1 s): an
+  // allocated claim whose devices' binding conditions are not all met this long after its
+  // allocation timestamp is unavailable on every node, as upstream's isClaimTimeout decides.
+  int64_t dra_binding_timeout_seconds = 600;
+  // The clock that timeout is measured against (upstream reads time.Now() in Filter); empty:
+  // the system clock. Tests and replays inject their own.
+  std::function<absl::Time()> clock;
   // Sextant's GPU placement; on by default.
   GpuPlacementOptions gpu_placement;
   // Threads that share one Evaluate (the caller's included); 0 means the hardware concurrency.

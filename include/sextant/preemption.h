@@ -46,6 +46,10 @@ struct PreemptionResult {
   // Upstream's status message: why the pod may not preempt, the FitError of a dry run that
   // found no candidate ("0/N nodes are available: ..."), or what was decided.
   std::string message;
+  // Set when no node is a candidate and a dry run's filters failed with an error (a CEL runtime
+  // error in a DRA selector): upstream's PostFilter then fails with that error instead of the
+  // FitError. message holds the same text.
+  std::string error;
 };
 
 // Runs DefaultPreemption for `pod` after the cycle `evaluation` (from Evaluator::Evaluate on the

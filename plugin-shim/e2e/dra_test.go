@@ -290,3 +290,29 @@ func TestDRAClaimTemplate(t *testing.T) {
 		t.Errorf("the deleted pod's generated claim %s was not released: %v", claim.Name, err)
 	}
 }
+
+// TestDRAPodWaitsForItsClaim: a pod whose claim does not exist yet is held (PreEnqueue), not
+// bound and not refused; once the claim is created the pod is scheduled and the claim allocated.
+func TestDRAPodWaitsForItsClaim(t *testing.T) {
+	e := newEnv(t)
+	class := "gpu-" + e.namespace
+	e.node(controlplane.NodeSpec{Name: "dra-w", CPU: "8", Memory: "32Gi"})
+	e.gpuSlice("dra-w", 2)
+	e.gpuClass(class)
+	e.claimPod("waiter", corev1.PodResourceClaim{Name: "gpus", ResourceClaimName: ptr.To("later")})
+	time.Sleep(3 * time.Second)
+	pod, err := cp.Admin.CoreV1().Pods(e.namespace).Get(e.ctx, "waiter", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pod.Spec.NodeName != "" {
+		t.Fatalf("waiter was bound to %s before its claim existed", pod.Spec.NodeName)
+	}
+	e.claim("later", gpuClaimSpec(class, 1))
+	node := e.waitBound(60*time.Second, "waiter")["waiter"]
+	pod, err = cp.Admin.CoreV1().Pods(e.namespace).Get(e.ctx, "waiter", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkAllocated(e.getClaim("later"), pod, node, 1)
+}

@@ -308,32 +308,3 @@ func TestRetryAfterEngineOutage(t *testing.T) {
 	e.boundOnce("lonely")
 }
 
-// A pod with DRA resource claims is refused with the engine's reason (the engine does not allocate
-// claims yet) instead of being bound where its claim would never be allocated.
-func TestResourceClaimsRefused(t *testing.T) {
-	e := newEnv(t)
-	e.node(controlplane.NodeSpec{Name: "claims-a", CPU: "4", Memory: "16Gi"})
-	pod := makePod(e.namespace, podSpec{name: "trainer", cpu: "100m"})
-	template := "two-gpus"
-	pod.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpus", ResourceClaimTemplateName: &template}}
-	if _, err := cp.Admin.CoreV1().Pods(e.namespace).Create(e.ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	want := "pod uses dynamic resource claims (gpus), which Sextant does not allocate yet"
-	var got string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && !strings.Contains(got, want); time.Sleep(200 * time.Millisecond) {
-		for _, ev := range e.podEvents("trainer", "FailedScheduling") {
-			got = ev.Message
-		}
-	}
-	if !strings.Contains(got, want) {
-		t.Fatalf("FailedScheduling for trainer: got %q, want it to contain %q\n%s", got, want, e.events())
-	}
-	p, err := cp.Admin.CoreV1().Pods(e.namespace).Get(e.ctx, "trainer", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Spec.NodeName != "" {
-		t.Errorf("trainer was bound to %s", p.Spec.NodeName)
-	}
-}

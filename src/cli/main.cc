@@ -186,6 +186,11 @@ int main(int argc, char** argv) {
   serve->add_option("--seed", engine_options.seed, "Seed of the tie-break among equal scores");
   std::string serve_gpu_policy = "Sextant";
   sextant::AddGpuPlacementFlags(serve, &serve_gpu_policy, &engine_options.profile.gpu_placement);
+  serve
+      ->add_option("--dra-binding-timeout", engine_options.profile.dra_binding_timeout_seconds,
+                   "Seconds after which an allocated claim whose binding conditions are not met "
+                   "is unavailable (the Sextant plugin's bindingTimeout; default 600)")
+      ->check(CLI::PositiveNumber);
 
   sextant::GpuTraceArgs gpu_trace_args;
   auto* gpu_trace = sextant::AddGpuTraceCommand(app, gpu_trace_args);

@@ -130,7 +130,7 @@ void PreFilterForFilters(const ProfileOptions& options, const ClusterState& stat
   cycle->fit = NodeResourcesFitPreFilter(pod, state.resources(), options);
   cycle->spread = PodTopologySpreadPreFilter(pod, state, SpreadArgs(options));
   cycle->pod_affinity = InterPodAffinityPreFilter(pod, state);
-  cycle->dra = DynamicResourcesPreFilter(pod, state).state;
+  cycle->dra = DynamicResourcesPreFilter(pod, state, options).state;
 }
 
 }  // namespace sextant

@@ -189,6 +189,10 @@ absl::Status ValidateProfileOptions(const ProfileOptions& options) {
         absl::StrCat("gpuPlacement.capacityName: \"", options.gpu_placement.capacity_name,
                      "\" is not a qualified name (domain/name or name)"));
   }
+  if (options.dra_binding_timeout_seconds < 1) {
+    return absl::InvalidArgumentError(
+        "dynamicResources.bindingTimeout: must be at least 1 second");
+  }
   if (options.parallelism < 0) {
     return absl::InvalidArgumentError("parallelism: must not be negative");
   }
@@ -272,7 +276,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   }
   // DynamicResources runs last (upstream places it after InterPodAffinity).
   {
-    DynamicResourcesPreFilterResult dra = DynamicResourcesPreFilter(pod, state);
+    DynamicResourcesPreFilterResult dra = DynamicResourcesPreFilter(pod, state, options_);
     if (!dra.error.empty()) {
       out.verdicts.clear();
       out.error = std::move(dra.error);

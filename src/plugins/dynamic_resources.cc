@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "dra/inventory.h"
 #include "state/node_info.h"
 
@@ -32,10 +33,13 @@ absl::StatusOr<std::optional<std::string>> ClaimName(const Pod& pod, const PodRe
                                                     ": none of the supported fields are set"));
 }
 
-// isClaimReadyForBinding's error: a device of the allocation with binding conditions reports a
-// binding failure condition as True. A device without a status, or with a binding condition not
-// yet True, ends the check (not ready yet, which is no failure).
-bool BindingFailed(const ResourceClaim& claim) {
+enum class Binding { kReady, kWaiting, kFailed };
+
+// isClaimReadyForBinding: kFailed (upstream's error) when a device of the allocation with
+// binding conditions reports a binding failure condition as True; kWaiting when a device's
+// status is missing or one of its binding conditions is not yet True, which ends the check;
+// kReady when every binding condition is met (or there are none).
+Binding BindingOf(const ResourceClaim& claim) {
   for (const DeviceRequestAllocationResult& result : claim.allocation->devices) {
     if (result.binding_conditions.empty()) continue;
     const AllocatedDeviceStatus* status = nullptr;
@@ -45,17 +49,32 @@ bool BindingFailed(const ResourceClaim& claim) {
         break;
       }
     }
-    if (status == nullptr) return false;
+    if (status == nullptr) return Binding::kWaiting;
     for (const std::string& condition : result.binding_failure_conditions) {
       auto it = status->conditions.find(condition);
-      if (it != status->conditions.end() && it->second) return true;
+      if (it != status->conditions.end() && it->second) return Binding::kFailed;
     }
     for (const std::string& condition : result.binding_conditions) {
       auto it = status->conditions.find(condition);
-      if (it == status->conditions.end() || !it->second) return false;
+      if (it == status->conditions.end() || !it->second) return Binding::kWaiting;
     }
   }
-  return false;
+  return Binding::kReady;
+}
+
+// isClaimTimeout: the allocation has a timestamp, a device with binding conditions, and is older
+// than the binding timeout.
+bool BindingTimedOut(const ResourceClaim& claim, const ProfileOptions& options) {
+  const AllocationResult& allocation = *claim.allocation;
+  if (!allocation.allocation_unix_nanos) return false;
+  const bool conditions = std::any_of(
+      allocation.devices.begin(), allocation.devices.end(),
+      [](const DeviceRequestAllocationResult& r) { return !r.binding_conditions.empty(); });
+  if (!conditions) return false;
+  const absl::Time now = options.clock ? options.clock() : absl::Now();
+  return absl::FromUnixNanos(*allocation.allocation_unix_nanos) +
+             absl::Seconds(options.dra_binding_timeout_seconds) <
+         now;
 }
 
 // validateDeviceClass: "" is an error of the cycle, an unknown class makes the pod wait.
@@ -89,8 +108,8 @@ int64_t PrioritizedListScore(const ResourceClaim& claim, const AllocationResult&
 
 }  // namespace
 
-DynamicResourcesPreFilterResult DynamicResourcesPreFilter(const Pod& pod,
-                                                          const ClusterState& state) {
+DynamicResourcesPreFilterResult DynamicResourcesPreFilter(const Pod& pod, const ClusterState& state,
+                                                          const ProfileOptions& options) {
   DynamicResourcesPreFilterResult out;
   if (pod.resource_claims.empty()) return out;
   const DraInventory& dra = state.dra();
@@ -144,7 +163,11 @@ DynamicResourcesPreFilterResult DynamicResourcesPreFilter(const Pod& pod,
         }
         s->available_on[i] = std::move(terms);
       }
-      s->binding_failed[i] = BindingFailed(claim);
+      // Filter's readiness check: a failed binding, or one still waiting after the timeout,
+      // makes the claim unavailable (PostFilter may then deallocate it).
+      const Binding binding = BindingOf(claim);
+      s->binding_failed[i] = binding == Binding::kFailed ||
+                             (binding == Binding::kWaiting && BindingTimedOut(claim, options));
       continue;
     }
     if (dra.PendingAllocation(claim.Key()) != nullptr) {
@@ -237,10 +260,11 @@ DynamicResourcesFilterResult DynamicResourcesFilter(const DynamicResourcesState&
 
 absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
 DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t index,
+                        const ProfileOptions& options,
                         const Allocator::ShareIdGenerator& new_share_id,
                         const std::vector<DeviceId>& preferred) {
   std::vector<std::pair<const ResourceClaim*, AllocationResult>> out;
-  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state);
+  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state, options);
   if (!pre.error.empty()) return absl::AbortedError(pre.error);
   if (!pre.reject.empty()) return absl::AbortedError(pre.reject);
   if (!pre.state || !pre.state->allocator) return out;
@@ -263,7 +287,13 @@ DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t inde
       return absl::AbortedError(absl::StrCat("node ", node.name, ": ", outcome.message));
   }
   for (size_t i = 0; i < s.to_allocate.size(); ++i) {
-    out.emplace_back(s.to_allocate[i], std::move(outcome.results[i]));
+    // A claim the pod lists under two entries was allocated twice above (upstream's Filter
+    // hands it to the allocator twice), but it is reserved once: upstream's Reserve keeps the
+    // first allocation in flight and only counts the second as another sharer, and the first is
+    // what PreBind writes.
+    const bool seen = std::any_of(out.begin(), out.end(),
+                                  [&](const auto& made) { return made.first == s.to_allocate[i]; });
+    if (!seen) out.emplace_back(s.to_allocate[i], std::move(outcome.results[i]));
   }
   return out;
 }

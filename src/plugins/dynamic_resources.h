@@ -38,7 +38,8 @@ struct DynamicResourcesState {
   // status.allocation.nodeSelector; nullopt: every node).
   std::vector<std::optional<std::vector<CompiledNodeSelectorTerm>>> available_on;
   // Per claim: allocated, with a device whose binding failed (a bindingFailureCondition is
-  // True): not usable on any node until it is deallocated.
+  // True) or whose binding conditions are still not all met after the binding timeout: not
+  // usable on any node until it is deallocated.
   std::vector<bool> binding_failed;
   // The claims to allocate (not allocated yet), in claims order, and the allocator; null when
   // every claim is allocated.
@@ -61,8 +62,9 @@ struct DynamicResourcesPreFilterResult {
   std::string error;
 };
 
-DynamicResourcesPreFilterResult DynamicResourcesPreFilter(const Pod& pod,
-                                                          const ClusterState& state);
+// `options` gives the binding timeout and its clock (ProfileOptions::dra_binding_timeout_seconds).
+DynamicResourcesPreFilterResult DynamicResourcesPreFilter(const Pod& pod, const ClusterState& state,
+                                                          const ProfileOptions& options);
 
 struct DynamicResourcesFilterResult {
   FilterCode code = FilterCode::kSuccess;
@@ -77,12 +79,14 @@ DynamicResourcesFilterResult DynamicResourcesFilter(const DynamicResourcesState&
                                                     const Node& node);
 
 // Reserve: PreFilter for `pod`, then the allocations of its claims that are not allocated yet
-// on the node at slot `index`, paired with their claims (empty for a pod without such claims).
+// on the node at slot `index`, paired with their claims, each claim once (the first allocation
+// of a claim the pod lists twice), in the pod's order (empty for a pod without such claims).
 // Aborted with the reason when they cannot be allocated there (any more). `preferred` devices
 // (Sextant's GPU placement) are tried first; if the search with them finds no allocation (or an
 // error), upstream's order decides, so a preference never fails what Filter let through.
 absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
 DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t index,
+                        const ProfileOptions& options,
                         const Allocator::ShareIdGenerator& new_share_id,
                         const std::vector<DeviceId>& preferred = {});
 

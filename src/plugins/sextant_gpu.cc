@@ -365,14 +365,13 @@ void SextantGpuNormalize(GpuPolicy policy, std::vector<int64_t>& raw) {
   for (int64_t& score : raw) score = std::clamp<int64_t>(score, 0, 100);
 }
 
-std::vector<DeviceId> SextantGpuPreferredDevices(const GpuPlacementOptions& options,
-                                                 const Pod& pod, const ClusterState& state,
-                                                 uint32_t index) {
-  if (!options.enabled || pod.resource_claims.empty()) return {};
-  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state);
+std::vector<DeviceId> SextantGpuPreferredDevices(const ProfileOptions& options, const Pod& pod,
+                                                 const ClusterState& state, uint32_t index) {
+  if (!options.gpu_placement.enabled || pod.resource_claims.empty()) return {};
+  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state, options);
   if (!pre.state) return {};
-  SextantGpuPreScoreState s =
-      SextantGpuPreScore(options, pod, state, pre.state.get(), StableHash(pod.Key()));
+  SextantGpuPreScoreState s = SextantGpuPreScore(options.gpu_placement, pod, state,
+                                                 pre.state.get(), StableHash(pod.Key()));
   if (s.skip || s.cpu_only) return {};
   SextantGpuNodeScore score = SextantGpuScore(s, state, index, state.node(index));
   if (!score.table || score.devices == 0) return {};

@@ -134,9 +134,8 @@ void SextantGpuNormalize(GpuPolicy policy, std::vector<int64_t>& raw);
 
 // Reserve's device preference for `pod` on node slot `index`: the devices the policy picks
 // there, or none (not a GPU pod, placement off, or the table cannot take it).
-std::vector<DeviceId> SextantGpuPreferredDevices(const GpuPlacementOptions& options,
-                                                 const Pod& pod, const ClusterState& state,
-                                                 uint32_t index);
+std::vector<DeviceId> SextantGpuPreferredDevices(const ProfileOptions& options, const Pod& pod,
+                                                 const ClusterState& state, uint32_t index);
 
 }  // namespace sextant
 

@@ -3,11 +3,14 @@
 // accounting, and the choice of one node.
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "framework/cycle_state.h"
 #include "model/selectors.h"
+#include "plugins/dynamic_resources.h"
 #include "sextant/pod_resources.h"
 #include "sextant/preemption.h"
 #include "state/node_info.h"
@@ -256,6 +259,16 @@ PreemptionResult Preempt(const Evaluator& evaluator, const ClusterState& state, 
     }
   }
   if (candidates.empty()) {
+    // Upstream's DryRunPreemption collects the filters' errors; with no candidate, PostFilter
+    // fails with them. DynamicResources is the only filter that errs; its result does not
+    // depend on the pods removed, so an error means the first dry run of some node hit it.
+    if (cycle.dra) {
+      if (std::optional<std::string> error = DynamicResourcesError(*cycle.dra)) {
+        out.error = *error;
+        out.message = *std::move(error);
+        return out;
+      }
+    }
     // FitError over the dry run's statuses; every other node "Preemption is not helpful".
     failures[kNotHelpful] += all_nodes - static_cast<int64_t>(potential.size());
     std::vector<std::string> parts;

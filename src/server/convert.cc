@@ -757,7 +757,8 @@ absl::StatusOr<std::vector<ClusterChange>> FromProto(
 
 // ---- Encoding ----
 
-void ToProto(const Evaluation& evaluation, const ClusterState& state, v1::EvaluateResponse* out) {
+void ToProto(const Evaluation& evaluation, const ClusterState& state, v1::EvaluateResponse* out,
+             bool chosen_only) {
   out->Clear();
   out->set_qos_class(QosClassName(evaluation.qos));
   for (PluginId plugin : kScorePlugins) out->add_score_plugins(PluginName(plugin));
@@ -777,8 +778,10 @@ void ToProto(const Evaluation& evaluation, const ClusterState& state, v1::Evalua
   absl::flat_hash_map<std::string, uint32_t> reason_ids;
   absl::flat_hash_map<std::pair<uint64_t, uint32_t>, absl::InlinedVector<uint32_t, 2>> by_verdict;
   auto* nodes = out->mutable_nodes();
-  nodes->Reserve(static_cast<int>(evaluation.verdicts.size()));
-  for (const NodeVerdict& v : evaluation.verdicts) {
+  std::span<const NodeVerdict> verdicts = evaluation.verdicts;
+  if (chosen_only && evaluation.chosen) verdicts = verdicts.subspan(*evaluation.chosen, 1);
+  nodes->Reserve(static_cast<int>(verdicts.size()));
+  for (const NodeVerdict& v : verdicts) {
     v1::NodeResult* result = nodes->Add();
     result->set_node(state.node(v.node).node->name);
     switch (v.code) {

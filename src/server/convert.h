@@ -60,8 +60,10 @@ absl::StatusOr<std::vector<ClusterChange>> FromProto(
 // still held for reading): one NodeResult per verdict in verdict order, reason texts
 // deduplicated into out->reasons, plugin scores in kScorePlugins order (feasible nodes only),
 // the chosen node, upstream's FitError text when no node is feasible, and the PreFilter
-// rejection if any. Leaves epoch and applied_sequence to the caller. Clears `out` first.
-void ToProto(const Evaluation& evaluation, const ClusterState& state, v1::EvaluateResponse* out);
+// rejection if any. With chosen_only and a chosen node, only that node's result is written.
+// Leaves epoch and applied_sequence to the caller. Clears `out` first.
+void ToProto(const Evaluation& evaluation, const ClusterState& state, v1::EvaluateResponse* out,
+             bool chosen_only = false);
 
 // Model objects to proto, for clients and tests (a decoded message encodes back to an equal
 // message). Each clears `out` first.

@@ -135,8 +135,9 @@ grpc::Status EngineService::Evaluate(grpc::ServerContext* context,
   const uint64_t applied = std::max(engine_->applied_sequence(), request->min_sequence());
   const absl::Status status =
       engine_->Evaluate(*pod, request->min_sequence(), request->epoch(), wait,
-                        [response](const Evaluation& evaluation, const ClusterState& state) {
-                          ToProto(evaluation, state, response);
+                        [response, chosen_only = request->chosen_only()](
+                            const Evaluation& evaluation, const ClusterState& state) {
+                          ToProto(evaluation, state, response, chosen_only);
                         });
   if (!status.ok()) return ToGrpcStatus(status);
   response->set_epoch(engine_->epoch());

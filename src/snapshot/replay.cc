@@ -38,14 +38,14 @@ double Percent(int64_t part, int64_t whole) {
 // Allocates the pod's unallocated claims on node `index` and adds the pod to every claim's
 // reservedFor (what the scheduler's PreBind writes); `devices` lists what was allocated.
 absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
+                           const ProfileOptions& options,
                            const Allocator::ShareIdGenerator& new_share_id,
-                           const GpuPlacementOptions& gpu_placement,
                            std::vector<std::string>* devices) {
   if (pod.resource_claims.empty()) return absl::OkStatus();
   // Sextant's GPU placement picks the devices on the node; the allocator tries them first.
   const std::vector<DeviceId> preferred =
-      SextantGpuPreferredDevices(gpu_placement, pod, state, index);
-  auto allocated = DynamicResourcesReserve(pod, state, index, new_share_id, preferred);
+      SextantGpuPreferredDevices(options, pod, state, index);
+  auto allocated = DynamicResourcesReserve(pod, state, index, options, new_share_id, preferred);
   if (!allocated.ok()) return allocated.status();
   std::vector<ResourceClaim> updated;
   for (auto& [claim, allocation] : *allocated) {
@@ -57,7 +57,7 @@ absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
     updated.push_back(std::move(copy));
   }
   // Claims that were allocated already (shared with other pods) only gain the reservation.
-  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state);
+  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state, options);
   if (pre.state) {
     for (const ResourceClaim* claim : pre.state->claims) {
       bool listed = std::any_of(updated.begin(), updated.end(),
@@ -202,8 +202,8 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
       outcome.score = v.score;
       // DynamicResources' Reserve and PreBind: allocate the claims on the node and record the
       // pod as their consumer, as the claims' status would show after binding.
-      if (auto s = ReserveClaims(state, pod, v.node, new_share_id,
-                                 options.profile.gpu_placement, &outcome.devices);
+      if (auto s = ReserveClaims(state, pod, v.node, evaluator.options(), new_share_id,
+                                 &outcome.devices);
           !s.ok()) {
         return s;
       }

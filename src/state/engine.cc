@@ -273,6 +273,7 @@ absl::Status Engine::Preempt(const Pod& pod, uint64_t min_sequence, const std::s
     result.message = "the pod fits without preemption";
   } else {
     result = sextant::Preempt(*evaluator_, *state_, pod, evaluation, list_candidates);
+    if (!result.error.empty()) return absl::AbortedError(result.error);
   }
   consume(result);
   return absl::OkStatus();
@@ -319,9 +320,9 @@ absl::Status Engine::Assume(const Pod& pod, const std::string& node, const std::
     if (index >= 0) {
       // Sextant's GPU placement picks the devices on the node; the allocator tries them first.
       const std::vector<DeviceId> preferred = SextantGpuPreferredDevices(
-          profile_.gpu_placement, pod, *state_, static_cast<uint32_t>(index));
+          evaluator_->options(), pod, *state_, static_cast<uint32_t>(index));
       auto allocated = DynamicResourcesReserve(pod, *state_, static_cast<uint32_t>(index),
-                                               NewShareId, preferred);
+                                               evaluator_->options(), NewShareId, preferred);
       if (!allocated.ok()) return allocated.status();
       for (auto& [claim, allocation] : *allocated) {
         pending.emplace_back(claim->Key(), allocation);

@@ -722,6 +722,10 @@ std::vector<ValidationCase> ValidationCases() {
        with([](ProfileOptions& o) { o.node_affinity_weight = 101; }), false, "weight"},
       {"NegativeParallelismRejected", with([](ProfileOptions& o) { o.parallelism = -1; }), false,
        "parallelism"},
+      // ValidateDynamicResourcesArgs: bindingTimeout of at least one second.
+      {"DraBindingTimeoutBelowASecondRejected",
+       with([](ProfileOptions& o) { o.dra_binding_timeout_seconds = 0; }), false,
+       "dynamicResources.bindingTimeout"},
   };
 }
 

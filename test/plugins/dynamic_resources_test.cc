@@ -167,6 +167,44 @@ TEST_F(DynamicResourcesTest, FailedBindingMakesAnAllocatedClaimUnavailable) {
   EXPECT_THAT(e.unavailable_claims, ElementsAre("default/held"));
 }
 
+// Binding conditions still unmet: the claim stays usable on its node until the binding timeout
+// (counted from the allocation's timestamp) has passed, then it is unavailable everywhere, as
+// upstream's Filter decides with isClaimTimeout.
+TEST_F(DynamicResourcesTest, BindingStillWaitingAfterTheTimeoutMakesAClaimUnavailable) {
+  ResourceClaim claim = GpuClaim("default", "held");
+  claim.allocation = AllocationOn("n2", {"gpu-0"});
+  claim.allocation->devices[0].binding_conditions = {"Attached"};
+  claim.allocation->devices[0].binding_failure_conditions = {"AttachFailed"};
+  const absl::Time allocated = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  claim.allocation->allocation_unix_nanos = absl::ToUnixNanos(allocated);
+  claim.device_statuses.push_back(AllocatedDeviceStatus{
+      testutil::kGpuDriver, "n2", "gpu-0", std::nullopt, {{"Attached", false}}});
+  ASSERT_TRUE(state_->UpsertResourceClaim(claim).ok());
+  const Pod pod = PodWithClaims({ClaimRef("gpus", "held")});
+  auto evaluate_at = [&](absl::Duration since, int64_t timeout_seconds = 600) {
+    ProfileOptions options;
+    options.dra_binding_timeout_seconds = timeout_seconds;
+    options.clock = [=] { return allocated + since; };
+    return Evaluator(options).Evaluate(*state_, pod, 0);
+  };
+  EXPECT_THAT(Feasible(evaluate_at(absl::Minutes(10))), ElementsAre("n2"));
+  Evaluation late = evaluate_at(absl::Minutes(10) + absl::Seconds(1));
+  EXPECT_EQ(late.feasible_count, 0);
+  EXPECT_THAT(late.Reasons(late.verdicts[1]),
+              ElementsAre("resourceclaim not available on the node"));
+  EXPECT_THAT(late.unavailable_claims, ElementsAre("default/held"));
+  EXPECT_THAT(Feasible(evaluate_at(absl::Hours(1), 7200)), ElementsAre("n2"));
+
+  // Met in time, or without a timestamp to count from: usable.
+  claim.device_statuses[0].conditions["Attached"] = true;
+  ASSERT_TRUE(state_->UpsertResourceClaim(claim).ok());
+  EXPECT_THAT(Feasible(evaluate_at(absl::Hours(24))), ElementsAre("n2"));
+  claim.device_statuses[0].conditions["Attached"] = false;
+  claim.allocation->allocation_unix_nanos.reset();
+  ASSERT_TRUE(state_->UpsertResourceClaim(claim).ok());
+  EXPECT_THAT(Feasible(evaluate_at(absl::Hours(24))), ElementsAre("n2"));
+}
+
 TEST_F(DynamicResourcesTest, SelectorRuntimeErrorFailsTheCycle) {
   DeviceClass broken;
   broken.name = "broken";
@@ -250,6 +288,75 @@ TEST(DynamicResourcesEngineTest, AssumeAllocatesAndForgetReleases) {
   ASSERT_TRUE(
       engine.ApplyDelta(3, {DeleteObject{DeleteObject::Kind::kResourceClaim, "default/a"}}).ok());
   EXPECT_EQ(feasible(second), 1);
+}
+
+// A claim a pod lists under two entries: Filter allocates it twice, as upstream's allocator is
+// handed it twice, so the node needs room for both; Reserve keeps the first allocation and
+// reserves the claim once, as upstream's Reserve does (the second only counts as a sharer).
+// Refusing it instead ("allocated twice") failed every Reserve, so the pod never scheduled.
+TEST(DynamicResourcesEngineTest, ClaimListedTwiceIsReservedOnceWithTheFirstAllocation) {
+  Engine engine(TestEngineOptions());
+  ASSERT_TRUE(engine
+                  .ApplySnapshot(1, {GpuNode("n1"), GpuNode("n2"), DriverClass("gpu"),
+                                     GpuSlice("n1", 1), GpuSlice("n2", 2),
+                                     GpuClaim("default", "a", 1)})
+                  .ok());
+  Pod pod = PodWithClaims({ClaimRef("first", "a"), ClaimRef("second", "a")});
+  std::vector<std::string> feasible;
+  ASSERT_TRUE(engine
+                  .Evaluate(pod, 0, "e1", absl::ZeroDuration(),
+                            [&](const Evaluation& e, const ClusterState& state) {
+                              for (const NodeVerdict& v : e.verdicts) {
+                                if (v.code == FilterCode::kSuccess) {
+                                  feasible.push_back(NodeNameAt(state, v.node));
+                                }
+                              }
+                            })
+                  .ok());
+  EXPECT_THAT(feasible, ElementsAre("n2"));
+  std::vector<ClaimAllocation> allocations;
+  absl::Status assumed = engine.Assume(pod, "n2", "e1", &allocations);
+  ASSERT_TRUE(assumed.ok()) << assumed;
+  ASSERT_EQ(allocations.size(), 1u);
+  EXPECT_EQ(allocations[0].name, "a");
+  ASSERT_EQ(allocations[0].allocation.devices.size(), 1u);
+  EXPECT_EQ(allocations[0].allocation.devices[0].device, "gpu-0");
+  ASSERT_TRUE(engine.CheckConsistency().ok());
+}
+
+// No node is a preemption candidate and a dry run's DynamicResources filter failed with an
+// error (a CEL runtime error): upstream's PostFilter fails with that error, not the FitError.
+TEST(DynamicResourcesEngineTest, PreemptionFailsWithTheDryRunsError) {
+  Engine engine(TestEngineOptions());
+  DeviceClass broken;
+  broken.name = "broken";
+  broken.selectors.push_back(DeviceSelector{"device.attributes[\"gpu.example.com\"].memory > 1"});
+  Node small =
+      NodeBuilder("n1").Allocatable({{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}}).Build();
+  Pod low = PodBuilder("default", "low").Container({{"cpu", "2"}}).Build();
+  low.node_name = "n1";
+  low.priority = -10;
+  ASSERT_TRUE(engine
+                  .ApplySnapshot(1, {small, low, broken, GpuSlice("n1", 1),
+                                     GpuClaim("default", "c", 1, "broken")})
+                  .ok());
+  Pod pod = PodWithClaims({ClaimRef("gpus", "c")});
+  pod.priority = 100;
+  // The cycle itself fails on cpu before DynamicResources runs: no error yet.
+  int64_t feasible = -1;
+  ASSERT_TRUE(engine
+                  .Evaluate(pod, 0, "e1", absl::ZeroDuration(),
+                            [&](const Evaluation& e, const ClusterState&) {
+                              feasible = e.feasible_count;
+                            })
+                  .ok());
+  EXPECT_EQ(feasible, 0);
+  absl::Status preempt = engine.Preempt(pod, 0, "e1", absl::ZeroDuration(), false,
+                                        [](const PreemptionResult&) {});
+  EXPECT_TRUE(absl::IsAborted(preempt)) << preempt;
+  EXPECT_THAT(std::string(preempt.message()),
+              ::testing::HasSubstr("class broken: selector #0 on device gpu.example.com/n1/gpu-0: "
+                                   "CEL runtime error"));
 }
 
 // A full snapshot (an engine resync) keeps allocations in flight whose claims still show none.

@@ -294,15 +294,15 @@ TEST_F(SextantGpuTest, ASharedPodCompletesThePartlyUsedGpu) {
   // 470 left on gpu-1.
   const uint32_t n1 = static_cast<uint32_t>(state_->FindNode("n1"));
   std::vector<DeviceId> preferred =
-      SextantGpuPreferredDevices(Placement(GpuPolicy::kSextant).gpu_placement, pod, *state_, n1);
+      SextantGpuPreferredDevices(Placement(GpuPolicy::kSextant), pod, *state_, n1);
   ASSERT_EQ(preferred.size(), 1u);
   EXPECT_EQ(preferred[0].device, "gpu-1");
-  auto reserved = DynamicResourcesReserve(pod, *state_, n1, {}, preferred);
+  auto reserved = DynamicResourcesReserve(pod, *state_, n1, ProfileOptions{}, {}, preferred);
   ASSERT_TRUE(reserved.ok()) << reserved.status();
   ASSERT_EQ(reserved->size(), 1u);
   EXPECT_EQ((*reserved)[0].second.devices[0].device, "gpu-1");
   EXPECT_EQ((*reserved)[0].second.devices[0].consumed_capacity.at(kMilli).Value(), 470);
-  auto upstream = DynamicResourcesReserve(pod, *state_, n1, {});
+  auto upstream = DynamicResourcesReserve(pod, *state_, n1, ProfileOptions{}, {});
   ASSERT_TRUE(upstream.ok());
   EXPECT_EQ((*upstream)[0].second.devices[0].device, "gpu-0");
 }

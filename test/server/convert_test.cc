@@ -859,12 +859,12 @@ class ConvertEvaluationTest : public ::testing::Test {
              .Build()});
   }
 
-  v1::EvaluateResponse Evaluate(const Pod& pod) {
+  v1::EvaluateResponse Evaluate(const Pod& pod, bool chosen_only = false) {
     Evaluator evaluator(options_);
     Evaluation evaluation = evaluator.Evaluate(*state_, pod, 0);
     v1::EvaluateResponse response;
     response.set_epoch("stale-field");  // ToProto clears the message first
-    ToProto(evaluation, *state_, &response);
+    ToProto(evaluation, *state_, &response, chosen_only);
     fit_error_ = evaluation.FitErrorMessage();
     return response;
   }
@@ -926,6 +926,23 @@ TEST_F(ConvertEvaluationTest, EveryNodeWithItsVerdict) {
   const v1::NodeResult& medium = r.nodes(5);
   EXPECT_EQ(medium.code(), v1::SUCCESS);
   EXPECT_GT(big.score(), medium.score());
+}
+
+// chosen_only: the chosen node's result alone, with the counts of the whole evaluation; without
+// a chosen node every node's result, as the reasons and preemption need them.
+TEST_F(ConvertEvaluationTest, ChosenOnlyAnswersWithTheChosenNode) {
+  const Pod fits = PodBuilder("default", "web").Container({{"cpu", "2"}, {"memory", "1Gi"}}).Build();
+  v1::EvaluateResponse full = Evaluate(fits);
+  v1::EvaluateResponse compact = Evaluate(fits, /*chosen_only=*/true);
+  ASSERT_EQ(compact.nodes_size(), 1);
+  EXPECT_EQ(compact.nodes(0).node(), "big");
+  EXPECT_EQ(compact.chosen_node(), "big");
+  EXPECT_EQ(compact.feasible_nodes(), 2);
+  EXPECT_EQ(compact.nodes(0).score(), full.nodes(1).score());
+  EXPECT_THAT(compact.reasons(), IsEmpty());
+
+  const Pod too_big = PodBuilder("default", "huge").Container({{"cpu", "200"}}).Build();
+  EXPECT_EQ(Evaluate(too_big, /*chosen_only=*/true).nodes_size(), 7);
 }
 
 TEST_F(ConvertEvaluationTest, NothingFeasibleCarriesTheFitError) {

@@ -1,15 +1,17 @@
 // Command sextant-parity compares the Sextant engine with upstream kube-scheduler v1.37.2 on
 // recorded snapshots: for every pending pod, the filter verdict of every node (code, failing
-// plugin, reasons) and the total score of every feasible node, and the set of top nodes; for a
-// pod no node fits, DefaultPreemption: eligibility, every candidate node with its victims and PDB
-// violations, and the nodes tied after the last criterion (--no-preemption: not compared).
+// plugin, reasons) and the total score of every feasible node, and the set of top nodes, or the
+// cycle's error; for a pod no node fits, DefaultPreemption: eligibility, every candidate node
+// with its victims and PDB violations, and the nodes tied after the last criterion
+// (--no-preemption: not compared); for a pod with resource claims bound in sequential mode, the
+// devices Reserve allocated (DynamicResources).
 //
 //	sextant-parity [--engine PATH_TO_sextant | --address unix:///sock] SNAPSHOT.json...
 //	sextant-parity --seeds 200 [--first-seed 1]     # generated snapshots instead of files
 //	sextant-parity --speed --nodes 1000,5000,15000  # per-pod time, upstream vs engine over gRPC
 //
-// A snapshot is a kubectl List: `kubectl get
-// nodes,pods,priorityclasses,pdb,namespaces,services,rc,rs,statefulsets -A -o json`. Pending pods
+// A snapshot is a kubectl List: `kubectl get nodes,pods,priorityclasses,pdb,namespaces,services,
+// rc,rs,statefulsets,deviceclasses,resourceslices,resourceclaims -A -o json`. Pending pods
 // are compared in order, each bound on both sides before the next (--independent: each against
 // the initial snapshot). It prints a short report and exits 1 on any mismatch, 2 when the
 // comparison cannot run.
@@ -40,6 +42,7 @@ func run() int {
 	firstSeed := flag.Uint64("first-seed", 1, "the first generated seed")
 	noPodLevel := flag.Bool("no-pod-level-resources", false, "generate no pods with spec.resources")
 	noInterPod := flag.Bool("no-inter-pod", false, "generate no pod affinity, topology spread constraints or default-spreading objects")
+	noDRA := flag.Bool("no-dra", false, "generate no device classes, resource slices or resource claims")
 	independent := flag.Bool("independent", false, "evaluate every pending pod against the initial snapshot (default: bind each pod on both sides, to the smallest top node they agree on, before the next)")
 	noPreemption := flag.Bool("no-preemption", false, "do not compare DefaultPreemption for the pods no node fits (default: compare it, and in sequential mode apply a preemption both sides agree on)")
 	dump := flag.String("dump", "", "directory to write each mismatching generated snapshot to, as a List")
@@ -117,6 +120,7 @@ func run() int {
 		opts := parity.DefaultGenerateOptions
 		opts.NoPodLevelResources = *noPodLevel
 		opts.NoInterPod = *noInterPod
+		opts.DRA = !*noDRA
 		s := parity.Generate(seed, opts)
 		before := total.Total()
 		if !compare(s) {

@@ -40,7 +40,11 @@ type Client interface {
 	// (DefaultSpreadSelector); the answer is checked against the sequence and the epoch. Errors
 	// wrap one of ErrNotSynced, ErrUnavailable, ErrTimeout, ErrStale, ErrEpochChanged or
 	// ErrEngine, except a default selector with no LabelSelector form (never seen in practice).
+	// When the engine chooses a node, the answer carries that node's result only (the plugin
+	// narrows the cycle to it); EvaluateAll asks for every node's.
 	Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error)
+	// EvaluateAll is Evaluate with every node's result in the answer.
+	EvaluateAll(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error)
 	// Preempt runs the engine's DefaultPreemption for pod (PostFilter): the engine runs the
 	// scheduling cycle again, then the dry run on every Unschedulable node. The request carries
 	// what Evaluate's does and the answer is checked the same way; errors are Evaluate's. The
@@ -201,6 +205,15 @@ func New(opts Options, factory informers.SharedInformerFactory, logger klog.Logg
 
 // Evaluate implements Client.
 func (c *GRPCClient) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
+	return c.evaluate(ctx, pod, true)
+}
+
+// EvaluateAll implements Client.
+func (c *GRPCClient) EvaluateAll(ctx context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
+	return c.evaluate(ctx, pod, false)
+}
+
+func (c *GRPCClient) evaluate(ctx context.Context, pod *v1.Pod, chosenOnly bool) (*sextantv1.EvaluateResponse, error) {
 	call, err := c.prepareCall(pod)
 	if err != nil {
 		return nil, err
@@ -210,6 +223,7 @@ func (c *GRPCClient) Evaluate(ctx context.Context, pod *v1.Pod) (*sextantv1.Eval
 	start := time.Now()
 	resp, err := c.rpc.Evaluate(ctx, &sextantv1.EvaluateRequest{
 		Pod: call.pod, MinSequence: call.minSequence, Epoch: call.epoch, DefaultSpreadSelector: call.spreadSelector,
+		ChosenOnly: chosenOnly,
 	})
 	observeRequest(methodEvaluate, start, err)
 	if err != nil {

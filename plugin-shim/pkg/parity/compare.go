@@ -7,11 +7,17 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	resourceapi "k8s.io/api/resource/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 )
 
@@ -19,7 +25,8 @@ import (
 // pods without are the pending pods compared, in order (see CompareOptions for whether each is
 // placed before the next one is evaluated). Namespaces go to both sides; Services and the
 // controllers stay on the harness's side, which computes each pod's default spread selector from
-// them (as the shim does from its listers) and sends it with Evaluate.
+// them (as the shim does from its listers) and sends it with Evaluate. DeviceClasses,
+// ResourceSlices and ResourceClaims (DRA, resource.k8s.io/v1) go to both sides.
 type Snapshot struct {
 	Name                   string // for reports: a file name, or "seed 42"
 	Nodes                  []*v1.Node
@@ -31,6 +38,9 @@ type Snapshot struct {
 	ReplicationControllers []*v1.ReplicationController
 	ReplicaSets            []*appsv1.ReplicaSet
 	StatefulSets           []*appsv1.StatefulSet
+	DeviceClasses          []*resourceapi.DeviceClass
+	ResourceSlices         []*resourceapi.ResourceSlice
+	ResourceClaims         []*resourceapi.ResourceClaim
 }
 
 // PendingPods are the non-terminal pods without a node, in the snapshot's order.
@@ -56,6 +66,11 @@ const (
 	// message when nothing is nominated, a candidate node, its victims (runs of equal priority
 	// and start time compared as sets) or PDB violations, or the final tie set.
 	KindPreemption = "preemption"
+	// KindAllocation: a pod with resource claims bound in sequential mode: Reserve failed on one
+	// side only, or the claims allocated differ (claim, then device for device: request, driver,
+	// pool, device, adminAccess, tolerations, consumed capacity, binding conditions, a share ID
+	// or none; and the node selector).
+	KindAllocation = "allocation"
 )
 
 // Diff is one mismatch.
@@ -91,13 +106,21 @@ type Report struct {
 	// criterion; PreemptionPDB candidates that violate a PDB.
 	PreemptionCases, PreemptionNominated, PreemptionCandidates, Preempted int
 	PreemptionTies, PreemptionPDB                                         int
-	Diffs                                                                 []Diff // the first MaxDiffs
-	MaxDiffs                                                              int
+	// DRA: pending pods with resource claims compared; cycles that failed with an error on both
+	// sides with the same message; (sequential) pods with claims bound, claims whose allocations
+	// were compared and the devices in them; binds where Reserve failed on both sides.
+	// DRAReasons counts upstream's DynamicResources filter reasons.
+	DRAReasons                                          map[string]int
+	ClaimPods, BothErrors                               int
+	AllocationPods, AllocationClaims, AllocationDevices int
+	ReserveFailedBoth                                   int
+	Diffs                                               []Diff // the first MaxDiffs
+	MaxDiffs                                            int
 }
 
 // NewReport keeps at most maxDiffs diffs in detail.
 func NewReport(maxDiffs int) *Report {
-	return &Report{Mismatches: map[string]int{}, Infeasible: map[string]int{}, MaxDiffs: maxDiffs}
+	return &Report{Mismatches: map[string]int{}, Infeasible: map[string]int{}, DRAReasons: map[string]int{}, MaxDiffs: maxDiffs}
 }
 
 // Total is the number of mismatches of every kind.
@@ -132,11 +155,20 @@ func (r *Report) Add(o *Report) {
 	r.Preempted += o.Preempted
 	r.PreemptionTies += o.PreemptionTies
 	r.PreemptionPDB += o.PreemptionPDB
+	r.ClaimPods += o.ClaimPods
+	r.BothErrors += o.BothErrors
+	r.AllocationPods += o.AllocationPods
+	r.AllocationClaims += o.AllocationClaims
+	r.AllocationDevices += o.AllocationDevices
+	r.ReserveFailedBoth += o.ReserveFailedBoth
 	for k, v := range o.Mismatches {
 		r.Mismatches[k] += v
 	}
 	for k, v := range o.Infeasible {
 		r.Infeasible[k] += v
+	}
+	for k, v := range o.DRAReasons {
+		r.DRAReasons[k] += v
 	}
 	r.PreFilterRejected += o.PreFilterRejected
 	for _, d := range o.Diffs {
@@ -167,7 +199,16 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "sequential: %d pods bound on both sides as they came, %d bound after an agreed preemption, %d left pending, %d bound pods removed\n",
 			r.Bound, r.Preempted, r.LeftPending, r.Removed)
 	}
-	kinds := []string{KindPreFilter, KindError, KindFeasibility, KindFilter, KindScore, KindTopSet, KindPreemption}
+	if r.ClaimPods > 0 || r.BothErrors > 0 {
+		fmt.Fprintf(w, "DRA: %d pods with resource claims compared, %d cycles failed with the same error on both sides; %d pods with claims bound, %d claim allocations compared (%d devices), %d binds refused by Reserve on both sides\n",
+			r.ClaimPods, r.BothErrors, r.AllocationPods, r.AllocationClaims, r.AllocationDevices, r.ReserveFailedBoth)
+		var reasons []string
+		for _, k := range slices.Sorted(maps.Keys(r.DRAReasons)) {
+			reasons = append(reasons, fmt.Sprintf("%q %d", k, r.DRAReasons[k]))
+		}
+		fmt.Fprintf(w, "DRA: upstream's DynamicResources reasons: %s\n", strings.Join(reasons, ", "))
+	}
+	kinds := []string{KindPreFilter, KindError, KindFeasibility, KindFilter, KindScore, KindTopSet, KindPreemption, KindAllocation}
 	var parts []string
 	for _, k := range kinds {
 		parts = append(parts, fmt.Sprintf("%s %d", k, r.Mismatches[k]))
@@ -205,6 +246,7 @@ type CompareOptions struct {
 // both and returns the mismatches. An error means the comparison could not run (the engine
 // failed a call, the framework could not be built), not that the sides differ.
 func Compare(ctx context.Context, s *Snapshot, engine Engine, opts CompareOptions) (*Report, error) {
+	s = withClaimVersions(s)
 	up, err := newUpstream(ctx, s)
 	if err != nil {
 		return nil, err
@@ -213,82 +255,261 @@ func Compare(ctx context.Context, s *Snapshot, engine Engine, opts CompareOption
 	if err := engine.Load(ctx, s); err != nil {
 		return nil, fmt.Errorf("%s: loading the engine: %w", s.Name, err)
 	}
-	r := NewReport(opts.MaxDiffs)
-	r.Snapshots = 1
+	c := newComparer(s, up, engine, opts)
 	for _, pod := range s.PendingPods() {
-		selector, err := up.defaultSpreadSelector(pod)
-		if err != nil {
+		if err := c.comparePod(ctx, pod); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name, err)
 		}
-		resp, err := engine.Evaluate(ctx, pod, selector)
-		if err != nil {
-			return nil, fmt.Errorf("%s: engine Evaluate(%s): %w", s.Name, podKey(pod), err)
+	}
+	return c.r, nil
+}
+
+// comparer is one snapshot's comparison: both sides, the report, and (sequential mode) the
+// claims as both sides have them now, with the resource version of the next claim write.
+type comparer struct {
+	s       *Snapshot
+	up      *upstream
+	engine  Engine
+	opts    CompareOptions
+	r       *Report
+	claims  map[string]*resourceapi.ResourceClaim // by namespace/name
+	version int64
+}
+
+func newComparer(s *Snapshot, up *upstream, engine Engine, opts CompareOptions) *comparer {
+	c := &comparer{s: s, up: up, engine: engine, opts: opts, r: NewReport(opts.MaxDiffs), claims: map[string]*resourceapi.ResourceClaim{}}
+	c.r.Snapshots = 1
+	for _, claim := range s.ResourceClaims {
+		c.claims[claimKey(claim)] = claim
+		if v, err := strconv.ParseInt(claim.ResourceVersion, 10, 64); err == nil && v > c.version {
+			c.version = v
 		}
-		before := r.Total()
-		uv, cyc := up.runCycle(ctx, pod)
-		ev := engineVerdict(resp)
-		comparePod(r, s.Name, podKey(pod), up.nodes, uv, ev)
-		var preempted *preemptionPlan
-		if !opts.NoPreemption && cyc.prefiltered && uv.Error == "" && len(topSet(uv)) == 0 {
-			upv := up.preemptUpstream(ctx, pod, cyc)
-			presp, err := engine.Preempt(ctx, pod, selector)
-			if err != nil {
-				return nil, fmt.Errorf("%s: engine Preempt(%s): %w", s.Name, podKey(pod), err)
-			}
+	}
+	return c
+}
+
+func (c *comparer) diff(pod *v1.Pod, kind, node, up, en string) {
+	c.r.add(Diff{Snapshot: c.s.Name, Pod: podKey(pod), Node: node, Kind: kind, Upstream: up, Engine: en})
+}
+
+// comparePod compares one pending pod and, in sequential mode, places it on both sides.
+func (c *comparer) comparePod(ctx context.Context, pod *v1.Pod) error {
+	up, engine, r := c.up, c.engine, c.r
+	selector, err := up.defaultSpreadSelector(pod)
+	if err != nil {
+		return err
+	}
+	var ev *PodVerdict
+	resp, err := engine.Evaluate(ctx, pod, selector)
+	switch {
+	case status.Code(err) == codes.Aborted:
+		// The cycle failed with an error (upstream's Error status).
+		ev = &PodVerdict{Error: status.Convert(err).Message(), Nodes: map[string]*NodeVerdict{}}
+	case err != nil:
+		return fmt.Errorf("engine Evaluate(%s): %w", podKey(pod), err)
+	default:
+		ev = engineVerdict(resp)
+	}
+	before := r.Total()
+	uv, cyc := up.runCycle(ctx, pod)
+	comparePod(r, c.s.Name, podKey(pod), up.nodes, uv, ev)
+	var preempted *preemptionPlan
+	if !c.opts.NoPreemption && cyc.prefiltered && uv.Error == "" && ev.Error == "" && len(topSet(uv)) == 0 {
+		upv := up.preemptUpstream(ctx, pod, cyc)
+		presp, err := engine.Preempt(ctx, pod, selector)
+		var epv *PreemptVerdict
+		switch {
+		case status.Code(err) == codes.Aborted:
+			epv = &PreemptVerdict{Error: status.Convert(err).Message()} // PostFilter's error
+		case err != nil:
+			return fmt.Errorf("engine Preempt(%s): %w", podKey(pod), err)
+		default:
 			known := map[string]*v1.Pod{}
 			for _, p := range up.bound {
 				known[podKey(p)] = p
 			}
-			epv := enginePreemptVerdict(presp, known)
-			if comparePreemption(r, s.Name, podKey(pod), upv, epv) && epv.Nominated != "" {
-				preempted = &preemptionPlan{node: epv.Nominated, victims: upv.Candidates[epv.Nominated].Victims}
-			}
+			epv = enginePreemptVerdict(presp, known)
 		}
-		r.Pods++
+		if comparePreemption(r, c.s.Name, podKey(pod), upv, epv) && epv.Nominated != "" {
+			preempted = &preemptionPlan{node: epv.Nominated, victims: upv.Candidates[epv.Nominated].Victims}
+		}
+	}
+	r.Pods++
+	if len(pod.Spec.ResourceClaims) > 0 {
+		r.ClaimPods++
+	}
+	defer func() {
 		if r.Total() > before {
 			r.MismatchedPods++
 		}
-		if opts.Independent {
-			continue
+	}()
+	if c.opts.Independent {
+		return nil
+	}
+	if preempted != nil {
+		// The preemption both sides chose: its victims leave both sides (Forget for those the
+		// harness assumed), then the pod is bound to the nominated node.
+		for _, victim := range preempted.victims {
+			if err := c.remove(ctx, victim); err != nil {
+				return fmt.Errorf("removing victim %s: %w", podKey(victim), err)
+			}
 		}
-		if preempted != nil {
-			// The preemption both sides chose: its victims leave both sides (Forget for those the
-			// harness assumed), then the pod is bound to the nominated node.
-			for _, victim := range preempted.victims {
-				assumed := up.assumed[podKey(victim)]
-				if err := engine.Remove(ctx, victim, assumed); err != nil {
-					return nil, fmt.Errorf("%s: removing victim %s from the engine (forget %v): %w", s.Name, podKey(victim), assumed, err)
-				}
-				up.remove(victim)
-			}
-			assume := (r.Bound+r.Preempted)%2 == 1
-			if err := engine.Bind(ctx, pod, preempted.node, assume); err != nil {
-				return nil, fmt.Errorf("%s: binding %s to %s in the engine after preemption (assume %v): %w", s.Name, podKey(pod), preempted.node, assume, err)
-			}
-			up.bind(pod, preempted.node, assume)
+		assume := (r.Bound+r.Preempted)%2 == 1
+		placed, err := c.place(ctx, pod, preempted.node, assume, nil)
+		if err != nil {
+			return fmt.Errorf("binding %s to %s after preemption (assume %v): %w", podKey(pod), preempted.node, assume, err)
+		}
+		if placed {
 			r.Preempted++
-		} else if node := commonTopNode(uv, ev); node == "" {
-			r.LeftPending++
 		} else {
-			assume := r.Bound%2 == 1
-			if err := engine.Bind(ctx, pod, node, assume); err != nil {
-				return nil, fmt.Errorf("%s: binding %s to %s in the engine (assume %v): %w", s.Name, podKey(pod), node, assume, err)
-			}
-			up.bind(pod, node, assume)
-			r.Bound++
+			r.LeftPending++
 		}
-		if r.Pods%removeEvery == 0 && len(up.bound) > 0 {
-			// A departure: a pod the harness assumed is forgotten (Unreserve), any other is deleted.
-			victim := up.bound[(r.Pods*7919)%len(up.bound)]
-			assumed := up.assumed[podKey(victim)]
-			if err := engine.Remove(ctx, victim, assumed); err != nil {
-				return nil, fmt.Errorf("%s: removing %s from the engine (forget %v): %w", s.Name, podKey(victim), assumed, err)
-			}
-			up.remove(victim)
-			r.Removed++
+	} else if node := commonTopNode(uv, ev); node == "" {
+		r.LeftPending++
+	} else {
+		assume := r.Bound%2 == 1
+		placed, err := c.place(ctx, pod, node, assume, cyc)
+		if err != nil {
+			return fmt.Errorf("binding %s to %s (assume %v): %w", podKey(pod), node, assume, err)
+		}
+		if placed {
+			r.Bound++
+		} else {
+			r.LeftPending++
 		}
 	}
-	return r, nil
+	if r.Pods%removeEvery == 0 && len(up.bound) > 0 {
+		// A departure: a pod the harness assumed is forgotten (Unreserve), any other is deleted.
+		victim := up.bound[(r.Pods*7919)%len(up.bound)]
+		if err := c.remove(ctx, victim); err != nil {
+			return fmt.Errorf("removing %s: %w", podKey(victim), err)
+		}
+		r.Removed++
+	}
+	return nil
+}
+
+// place binds pod to node on both sides. A pod without resource claims goes as before: a Sync
+// delta upserting it bound (assume false) or Assume. A pod with claims goes through Reserve on
+// both sides (upstream's DynamicResources Reserve, the engine's Assume), whose allocations are
+// compared; then each of its claims is written on both sides as PreBind writes it (allocation,
+// finalizer, the pod in reservedFor), and with assume false the engine also gets the bound pod
+// (the informer's news, confirming the assumed pod). The allocation written is upstream's, so a
+// mismatch does not carry over. When only one side's Reserve succeeds, that is a mismatch and
+// the pod stays pending on both (placed false).
+func (c *comparer) place(ctx context.Context, pod *v1.Pod, node string, assume bool, cyc *cycleResult) (bool, error) {
+	if len(pod.Spec.ResourceClaims) == 0 {
+		if err := c.engine.Bind(ctx, pod, node, assume); err != nil {
+			return false, err
+		}
+		c.up.bind(pod, node, assume)
+		return true, nil
+	}
+	upAllocs, upErr := c.up.reserve(ctx, pod, node, cyc)
+	enAllocs, enErr := c.engine.Assume(ctx, pod, node)
+	if enErr != nil && status.Code(enErr) != codes.Aborted && status.Code(enErr) != codes.FailedPrecondition {
+		return false, fmt.Errorf("engine Assume: %w", enErr)
+	}
+	switch {
+	case upErr != nil && enErr != nil:
+		c.r.ReserveFailedBoth++
+		return false, nil
+	case upErr != nil || enErr != nil:
+		c.diff(pod, KindAllocation, node, errorOrAllocations(upErr, upAllocs), errorOrEngineAllocations(enErr, enAllocs))
+		if enErr == nil {
+			if err := c.engine.Remove(ctx, pod, true); err != nil {
+				return false, fmt.Errorf("forgetting the engine's assumed pod: %w", err)
+			}
+		} else {
+			c.up.dra.dropPendingAllocations(upAllocs)
+		}
+		return false, nil
+	}
+	c.compareAllocations(pod, node, upAllocs, enAllocs)
+	byKey := map[string]*resourceapi.AllocationResult{}
+	for _, a := range upAllocs {
+		byKey[a.Key] = a.Allocation
+	}
+	now := time.Now()
+	written := map[string]bool{}
+	for _, key := range podClaimKeys(pod) {
+		cur := c.claims[key]
+		if cur == nil || written[key] {
+			continue
+		}
+		written[key] = true
+		if err := c.writeClaim(ctx, boundClaim(cur, pod, byKey[key], now, c.nextVersion())); err != nil {
+			return false, err
+		}
+	}
+	c.up.bind(pod, node, assume)
+	if !assume {
+		if err := c.engine.Bind(ctx, pod, node, false); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// remove takes a bound pod away from both sides (Forget if the harness assumed it, else a
+// deletion), then releases its claims on both sides (releasedClaim).
+func (c *comparer) remove(ctx context.Context, pod *v1.Pod) error {
+	assumed := c.up.assumed[podKey(pod)]
+	if err := c.engine.Remove(ctx, pod, assumed); err != nil {
+		return fmt.Errorf("engine (forget %v): %w", assumed, err)
+	}
+	c.up.remove(pod)
+	for _, key := range podClaimKeys(pod) {
+		cur := c.claims[key]
+		if cur == nil {
+			continue
+		}
+		if released := releasedClaim(cur, pod, c.nextVersion()); released != nil {
+			if err := c.writeClaim(ctx, released); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeClaim stores a new version of a claim on both sides.
+func (c *comparer) writeClaim(ctx context.Context, claim *resourceapi.ResourceClaim) error {
+	c.up.dra.write(claim)
+	if err := c.engine.UpsertClaim(ctx, claim); err != nil {
+		return fmt.Errorf("engine: claim %s: %w", claimKey(claim), err)
+	}
+	c.claims[claimKey(claim)] = claim
+	return nil
+}
+
+func (c *comparer) nextVersion() string {
+	c.version++
+	return strconv.FormatInt(c.version, 10)
+}
+
+// withClaimVersions returns s with a resource version on every claim that has none (or a
+// non-numeric one), which the assume cache needs; s itself is not changed.
+func withClaimVersions(s *Snapshot) *Snapshot {
+	needed := false
+	for _, claim := range s.ResourceClaims {
+		if _, err := strconv.ParseInt(claim.ResourceVersion, 10, 64); err != nil {
+			needed = true
+		}
+	}
+	if !needed {
+		return s
+	}
+	out := *s
+	out.ResourceClaims = make([]*resourceapi.ResourceClaim, len(s.ResourceClaims))
+	for i, claim := range s.ResourceClaims {
+		if _, err := strconv.ParseInt(claim.ResourceVersion, 10, 64); err != nil {
+			claim = claim.DeepCopy()
+			claim.ResourceVersion = "1"
+		}
+		out.ResourceClaims[i] = claim
+	}
+	return &out
 }
 
 // preemptionPlan is a preemption both sides agree on.
@@ -318,8 +539,17 @@ func comparePod(r *Report, snap, pod string, nodes []string, u, e *PodVerdict) {
 	diff := func(kind, node, up, en string) {
 		r.add(Diff{Snapshot: snap, Pod: pod, Node: node, Kind: kind, Upstream: up, Engine: en})
 	}
-	if u.Error != "" {
-		diff(KindError, "", "cycle error: "+u.Error, fmt.Sprintf("%d node verdicts", len(e.Nodes)))
+	if u.Error != "" || e.Error != "" {
+		switch {
+		case u.Error == "":
+			diff(KindError, "", fmt.Sprintf("no error (%d node verdicts, prefilter plugin=%q)", len(u.Nodes), u.PreFilterPlugin), "cycle error: "+e.Error)
+		case e.Error == "":
+			diff(KindError, "", "cycle error: "+u.Error, fmt.Sprintf("%d node verdicts (prefilter plugin=%q)", len(e.Nodes), e.PreFilterPlugin))
+		case cycleErrorMessage(u.Error) != e.Error:
+			diff(KindError, "", "cycle error: "+u.Error, "cycle error: "+e.Error)
+		default:
+			r.BothErrors++
+		}
 		return
 	}
 	if u.PreFilterPlugin != "" || u.PreFilterMessage != "" {
@@ -348,6 +578,11 @@ func comparePod(r *Report, snap, pod string, nodes []string, u, e *PodVerdict) {
 		uFeasible, eFeasible := uv.Code == "Success", ev.Code == "Success"
 		if !uFeasible {
 			r.Infeasible[uv.Plugin]++
+			if uv.Plugin == "DynamicResources" {
+				for _, reason := range uv.Reasons {
+					r.DRAReasons[reason]++
+				}
+			}
 		}
 		switch {
 		case uFeasible != eFeasible:

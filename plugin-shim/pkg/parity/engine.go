@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	v1 "k8s.io/api/core/v1"
+	resourceapi "k8s.io/api/resource/v1"
 
 	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
 	"sextant.io/plugin-shim/pkg/engineclient"
@@ -38,6 +39,14 @@ type Engine interface {
 	// Remove takes a bound pod away: with forget true as Unreserve does (Forget; the pod is
 	// pending again), else as the informer reports a deletion (a Sync delta deleting it).
 	Remove(ctx context.Context, pod *v1.Pod, forget bool) error
+	// Assume is Reserve for a pod with resource claims: the engine allocates the claims that are
+	// not allocated yet on node and assumes the pod there; it returns those allocations
+	// (AssumeResponse.allocations). A pod assumed so and then bound with Bind(assume false) is
+	// confirmed by the binding.
+	Assume(ctx context.Context, pod *v1.Pod, node string) ([]*sextantv1.ClaimAllocation, error)
+	// UpsertClaim sends a claim as the informer reports it (a Sync delta): PreBind's write of an
+	// allocation and reservation, or a reservation removed.
+	UpsertClaim(ctx context.Context, claim *resourceapi.ResourceClaim) error
 }
 
 // GRPCEngine talks to a `sextant serve` over the sextant.v1 API: one Sync stream, a full snapshot
@@ -75,7 +84,8 @@ func (e *GRPCEngine) Close() error {
 }
 
 // SnapshotChanges converts a snapshot as the shim's full snapshot does: nodes, non-terminal pods,
-// priority classes, PDBs, namespaces (nodes, pods and namespaces sorted by key). Services and
+// priority classes, PDBs, namespaces, then the DRA objects (device classes, resource slices,
+// resource claims); nodes, pods, namespaces and DRA objects sorted by key. Services and
 // controllers are not sent: the engine gets their effect as each pod's default spread selector.
 func SnapshotChanges(s *Snapshot) ([]*sextantv1.Change, error) {
 	var out []*sextantv1.Change
@@ -106,8 +116,29 @@ func SnapshotChanges(s *Snapshot) ([]*sextantv1.Change, error) {
 	for _, ns := range namespaces {
 		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertNamespace{UpsertNamespace: engineclient.NamespaceToProto(ns)}})
 	}
+	classes := append([]*resourceapi.DeviceClass(nil), s.DeviceClasses...)
+	sort.Slice(classes, func(i, j int) bool { return classes[i].Name < classes[j].Name })
+	for _, c := range classes {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertDeviceClass{UpsertDeviceClass: engineclient.DeviceClassToProto(c)}})
+	}
+	rss := append([]*resourceapi.ResourceSlice(nil), s.ResourceSlices...)
+	sort.Slice(rss, func(i, j int) bool { return rss[i].Name < rss[j].Name })
+	for _, rs := range rss {
+		out = append(out, &sextantv1.Change{Change: &sextantv1.Change_UpsertResourceSlice{UpsertResourceSlice: engineclient.ResourceSliceToProto(rs)}})
+	}
+	claims := append([]*resourceapi.ResourceClaim(nil), s.ResourceClaims...)
+	sort.Slice(claims, func(i, j int) bool { return claimKey(claims[i]) < claimKey(claims[j]) })
+	for _, c := range claims {
+		out = append(out, claimChange(c))
+	}
 	return out, nil
 }
+
+func claimChange(c *resourceapi.ResourceClaim) *sextantv1.Change {
+	return &sextantv1.Change{Change: &sextantv1.Change_UpsertResourceClaim{UpsertResourceClaim: engineclient.ResourceClaimToProto(c)}}
+}
+
+func claimKey(c *resourceapi.ResourceClaim) string { return c.Namespace + "/" + c.Name }
 
 // Load implements Engine. The engine keeps assumed pods across a full snapshot (the shim's
 // snapshot may not show their binding yet), so the pods the last comparison assumed are
@@ -191,6 +222,32 @@ func (e *GRPCEngine) Bind(ctx context.Context, pod *v1.Pod, node string, assume 
 	bound := pod.DeepCopy()
 	bound.Spec.NodeName = node
 	return e.delta(&sextantv1.Change{Change: &sextantv1.Change_UpsertPod{UpsertPod: engineclient.PodToProto(bound)}})
+}
+
+// Assume implements Engine.
+func (e *GRPCEngine) Assume(ctx context.Context, pod *v1.Pod, node string) ([]*sextantv1.ClaimAllocation, error) {
+	if e.stream == nil {
+		return nil, errors.New("Assume before Load")
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.Timeout)
+	defer cancel()
+	resp, err := e.rpc.Assume(ctx, &sextantv1.AssumeRequest{Pod: engineclient.PodToProto(pod), Node: node, Epoch: e.epoch})
+	if err != nil {
+		return nil, err
+	}
+	e.assumed = append(e.assumed, [2]string{pod.Namespace, pod.Name})
+	if resp.Epoch != e.epoch {
+		return nil, fmt.Errorf("Assume answered from epoch %q, loaded %q", resp.Epoch, e.epoch)
+	}
+	return resp.Allocations, nil
+}
+
+// UpsertClaim implements Engine.
+func (e *GRPCEngine) UpsertClaim(_ context.Context, claim *resourceapi.ResourceClaim) error {
+	if e.stream == nil {
+		return errors.New("UpsertClaim before Load")
+	}
+	return e.delta(claimChange(claim))
 }
 
 // Remove implements Engine.

@@ -26,10 +26,14 @@ type GenerateOptions struct {
 	// whole-group pods, and the Services and controllers that give pods default spread
 	// constraints (to sweep the other plugins alone).
 	NoInterPod bool
+	// DRA adds device classes, resource slices and resource claims, running pods holding
+	// allocated claims and pending pods with claims (generate_dra.go), drawn from a random source
+	// of their own: the rest of the snapshot is the same with or without.
+	DRA bool
 }
 
-// DefaultGenerateOptions: 5-30 nodes, 10-40 pending pods.
-var DefaultGenerateOptions = GenerateOptions{MinNodes: 5, MaxNodes: 30, MinPods: 10, MaxPods: 40}
+// DefaultGenerateOptions: 5-30 nodes, 10-40 pending pods, DRA objects and claims.
+var DefaultGenerateOptions = GenerateOptions{MinNodes: 5, MaxNodes: 30, MinPods: 10, MaxPods: 40, DRA: true}
 
 const extendedGPU = "example.com/gpu"
 
@@ -116,6 +120,9 @@ func Generate(seed uint64, opts GenerateOptions) *Snapshot {
 	g.specialGroups(s, s.Nodes)
 	g.pdbs(s)
 	g.terminatingVictims(s)
+	if opts.DRA {
+		dynamicResources(seed, s, g.base)
+	}
 	return s
 }
 

@@ -9,14 +9,15 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	resourceapi "k8s.io/api/resource/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
-// LoadFile reads a snapshot from a kubectl List (`kubectl get
-// nodes,pods,priorityclasses,pdb,namespaces,services,rc,rs,statefulsets -A -o json`), or a single
-// object. Items of other kinds are skipped and counted in skipped.
+// LoadFile reads a snapshot from a kubectl List (`kubectl get nodes,pods,priorityclasses,pdb,
+// namespaces,services,rc,rs,statefulsets,deviceclasses,resourceslices,resourceclaims -A -o json`),
+// or a single object. Items of other kinds are skipped and counted in skipped.
 func LoadFile(path string) (*Snapshot, int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -78,6 +79,12 @@ func LoadList(data []byte) (*Snapshot, int, error) {
 			s.ReplicaSets = append(s.ReplicaSets, o)
 		case *appsv1.StatefulSet:
 			s.StatefulSets = append(s.StatefulSets, o)
+		case *resourceapi.DeviceClass:
+			s.DeviceClasses = append(s.DeviceClasses, o)
+		case *resourceapi.ResourceSlice:
+			s.ResourceSlices = append(s.ResourceSlices, o)
+		case *resourceapi.ResourceClaim:
+			s.ResourceClaims = append(s.ResourceClaims, o)
 		default:
 			skipped++
 		}
@@ -105,6 +112,9 @@ func withKind(item []byte, listKind string) []byte {
 		"ReplicationControllerList": {"v1", "ReplicationController"},
 		"ReplicaSetList":            {"apps/v1", "ReplicaSet"},
 		"StatefulSetList":           {"apps/v1", "StatefulSet"},
+		"DeviceClassList":           {"resource.k8s.io/v1", "DeviceClass"},
+		"ResourceSliceList":         {"resource.k8s.io/v1", "ResourceSlice"},
+		"ResourceClaimList":         {"resource.k8s.io/v1", "ResourceClaim"},
 	}
 	k, ok := kinds[listKind]
 	if !ok {
@@ -169,6 +179,21 @@ func WriteList(w io.Writer, s *Snapshot) error {
 	for _, o := range s.StatefulSets {
 		o = o.DeepCopy()
 		o.APIVersion, o.Kind = "apps/v1", "StatefulSet"
+		items = append(items, o)
+	}
+	for _, o := range s.DeviceClasses {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "resource.k8s.io/v1", "DeviceClass"
+		items = append(items, o)
+	}
+	for _, o := range s.ResourceSlices {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "resource.k8s.io/v1", "ResourceSlice"
+		items = append(items, o)
+	}
+	for _, o := range s.ResourceClaims {
+		o = o.DeepCopy()
+		o.APIVersion, o.Kind = "resource.k8s.io/v1", "ResourceClaim"
 		items = append(items, o)
 	}
 	enc := json.NewEncoder(w)

@@ -6,21 +6,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
+	resourceapi "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	sextantv1 "sextant.io/plugin-shim/gen/sextant/v1"
+	"sextant.io/plugin-shim/pkg/engineclient"
 	"sextant.io/plugin-shim/pkg/engineclient/enginetest"
 )
 
@@ -30,6 +35,8 @@ type mirrorEngine struct {
 	up           *upstream
 	alter        func(*sextantv1.EvaluateResponse)
 	alterPreempt func(*sextantv1.PreemptResponse)
+	// alterAllocations changes what Assume returns.
+	alterAllocations func([]*sextantv1.ClaimAllocation)
 }
 
 func (m *mirrorEngine) Load(ctx context.Context, s *Snapshot) error {
@@ -47,7 +54,38 @@ func (m *mirrorEngine) close() {
 }
 
 func (m *mirrorEngine) Bind(_ context.Context, pod *v1.Pod, node string, assume bool) error {
+	if slices.ContainsFunc(m.up.bound, func(p *v1.Pod) bool { return podKey(p) == podKey(pod) && p.Spec.NodeName == node }) {
+		delete(m.up.assumed, podKey(pod)) // assumed by Assume before: the binding confirms it
+		return nil
+	}
 	m.up.bind(pod, node, assume)
+	return nil
+}
+
+// Assume runs upstream's Reserve on the mirror's own framework (after PreFilter and Filter on
+// node alone).
+func (m *mirrorEngine) Assume(ctx context.Context, pod *v1.Pod, node string) ([]*sextantv1.ClaimAllocation, error) {
+	allocs, err := m.up.reserve(ctx, pod, node, nil)
+	if err != nil {
+		return nil, status.Error(codes.Aborted, err.Error())
+	}
+	m.up.bind(pod, node, true)
+	var out []*sextantv1.ClaimAllocation
+	for _, a := range allocs {
+		ns, name := splitKey(a.Key)
+		claim := &resourceapi.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: a.UID},
+			Status: resourceapi.ResourceClaimStatus{Allocation: a.Allocation}}
+		out = append(out, &sextantv1.ClaimAllocation{Namespace: ns, Name: name, Uid: string(a.UID),
+			Allocation: engineclient.ResourceClaimToProto(claim).Allocation})
+	}
+	if m.alterAllocations != nil {
+		m.alterAllocations(out)
+	}
+	return out, nil
+}
+
+func (m *mirrorEngine) UpsertClaim(_ context.Context, claim *resourceapi.ResourceClaim) error {
+	m.up.dra.write(claim)
 	return nil
 }
 
@@ -59,7 +97,7 @@ func (m *mirrorEngine) Remove(_ context.Context, pod *v1.Pod, _ bool) error {
 func (m *mirrorEngine) Evaluate(ctx context.Context, pod *v1.Pod, _ *sextantv1.LabelSelector) (*sextantv1.EvaluateResponse, error) {
 	v := m.up.evaluate(ctx, pod)
 	if v.Error != "" {
-		return nil, fmt.Errorf("upstream: %s", v.Error)
+		return nil, status.Error(codes.Aborted, cycleErrorMessage(v.Error))
 	}
 	resp := &sextantv1.EvaluateResponse{PrefilterPlugin: v.PreFilterPlugin, PrefilterMessage: v.PreFilterMessage}
 	if v.PreFilterPlugin != "" || v.PreFilterMessage != "" {
@@ -98,6 +136,9 @@ func (m *mirrorEngine) Evaluate(ctx context.Context, pod *v1.Pod, _ *sextantv1.L
 func (m *mirrorEngine) Preempt(ctx context.Context, pod *v1.Pod, _ *sextantv1.LabelSelector) (*sextantv1.PreemptResponse, error) {
 	_, cyc := m.up.runCycle(ctx, pod)
 	v := m.up.preemptUpstream(ctx, pod, cyc)
+	if len(v.Errors) > 0 {
+		return nil, status.Error(codes.Aborted, v.Errors[0])
+	}
 	if v.Error != "" {
 		return nil, fmt.Errorf("upstream: %s", v.Error)
 	}
@@ -148,6 +189,10 @@ func TestCompareAgainstItself(t *testing.T) {
 	if total.PreemptionNominated == 0 || total.PreemptionTies == 0 || total.PreemptionPDB == 0 || total.Preempted == 0 {
 		t.Errorf("generated snapshots exercise too little preemption: %d pods with candidates, %d with several ties, %d PDB-violating candidates, %d preempted",
 			total.PreemptionNominated, total.PreemptionTies, total.PreemptionPDB, total.Preempted)
+	}
+	if total.ClaimPods == 0 || total.AllocationDevices == 0 || total.BothErrors == 0 {
+		t.Errorf("generated snapshots exercise too little DRA: %d pods with claims, %d devices allocated, %d errors on both sides",
+			total.ClaimPods, total.AllocationDevices, total.BothErrors)
 	}
 	if total.Pods < 200 || total.FeasibleChecks == 0 || total.NodeChecks == total.FeasibleChecks {
 		t.Errorf("generated snapshots too easy: %d pods, %d node verdicts, %d feasible", total.Pods, total.NodeChecks, total.FeasibleChecks)
@@ -275,7 +320,8 @@ func TestGenerateIsDeterministic(t *testing.T) {
 // snapshots (default 200, from SEXTANT_PARITY_FIRST_SEED, default 1). With SEXTANT_PARITY_DUMP
 // set to a directory, each mismatching seed is written there as a List for `sextant-parity`; with
 // SEXTANT_PARITY_NO_POD_LEVEL set, no pod has spec.resources; with SEXTANT_PARITY_NO_INTER_POD
-// set, no pod has pod affinity or spread constraints; with SEXTANT_PARITY_INDEPENDENT set,
+// set, no pod has pod affinity or spread constraints; with SEXTANT_PARITY_NO_DRA set, there are
+// no DRA objects or claims; with SEXTANT_PARITY_INDEPENDENT set,
 // every pending pod is evaluated against the initial snapshot (default: sequential, each pod
 // bound on both sides before the next).
 func TestParitySweep(t *testing.T) {
@@ -293,6 +339,7 @@ func TestParitySweep(t *testing.T) {
 	opts := DefaultGenerateOptions
 	opts.NoPodLevelResources = os.Getenv("SEXTANT_PARITY_NO_POD_LEVEL") != ""
 	opts.NoInterPod = os.Getenv("SEXTANT_PARITY_NO_INTER_POD") != ""
+	opts.DRA = os.Getenv("SEXTANT_PARITY_NO_DRA") == ""
 	independent := os.Getenv("SEXTANT_PARITY_INDEPENDENT") != ""
 	noPreemption := os.Getenv("SEXTANT_PARITY_NO_PREEMPTION") != ""
 	total := NewReport(20)
@@ -645,6 +692,8 @@ func TestPreemptionCoverage(t *testing.T) {
 			}
 			pv := up.preemptUpstream(ctx, pod, cyc)
 			switch {
+			case len(pv.Errors) > 0: // a DRA selector's CEL runtime error in a dry run
+				seen["dry run error"]++
 			case pv.Error != "":
 				t.Errorf("seed %d pod %s: %s", seed, podKey(pod), pv.Error)
 			case strings.Contains(pv.Message, "preemptionPolicy=Never"):
@@ -715,9 +764,11 @@ func TestPreemptionMismatchesReported(t *testing.T) {
 		}},
 	} {
 		total := NewReport(1)
+		opts := DefaultGenerateOptions
+		opts.DRA = false // DRA plays no part here
 		for seed := uint64(1); seed <= 5; seed++ {
 			m := &mirrorEngine{alterPreempt: tc.alter}
-			r, err := Compare(ctx, Generate(seed, DefaultGenerateOptions), m, CompareOptions{MaxDiffs: 1})
+			r, err := Compare(ctx, Generate(seed, opts), m, CompareOptions{MaxDiffs: 1})
 			m.close()
 			if err != nil {
 				t.Fatal(err)

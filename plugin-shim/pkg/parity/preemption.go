@@ -11,6 +11,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -123,8 +124,11 @@ func moreImportantVictim(a, b preemption.Victim) bool {
 type PreemptVerdict struct {
 	// Message is the PostFilter status message when preemption cannot help (not eligible, no
 	// candidate); empty when a node is nominated.
-	Message    string
-	Error      string // upstream's PostFilter failed with an error
+	Message string
+	Error   string // upstream's PostFilter failed with an error
+	// Errors are the dry run's filter errors that Error aggregates, each as the plugin wrote it
+	// (without the framework's "running ... filter plugin: " prefix).
+	Errors     []string
 	Candidates map[string]*PreemptCandidate
 	Ties       []string // sorted: the candidates left after the last criterion
 	Nominated  string   // the engine's choice (upstream's is a Go map order pick among Ties)
@@ -180,6 +184,13 @@ func (u *upstream) preemptUpstream(ctx context.Context, pod *v1.Pod, cyc *cycleR
 		candidates, nodeStatuses, dryErr = pl.Evaluator.DryRunPreemption(ctx, cyc.state, pod, potential, pdbs, 0, int32(len(potential)))
 		if dryErr != nil && len(candidates) == 0 {
 			out.Error = "preemption: " + dryErr.Error()
+			errs := []error{dryErr}
+			if agg, ok := dryErr.(utilerrors.Aggregate); ok {
+				errs = agg.Errors()
+			}
+			for _, e := range errs {
+				out.Errors = append(out.Errors, cycleErrorMessage(e.Error()))
+			}
 			return out
 		}
 	}
@@ -323,8 +334,15 @@ func comparePreemption(r *Report, snap, pod string, u, e *PreemptVerdict) bool {
 		r.add(Diff{Snapshot: snap, Pod: pod, Node: node, Kind: KindPreemption, Upstream: up, Engine: en})
 	}
 	r.PreemptionCases++
-	if u.Error != "" {
-		diff("", "PostFilter error: "+u.Error, fmt.Sprintf("nominated %q, message %q", e.Nominated, e.Message))
+	if u.Error != "" || e.Error != "" {
+		// Both fail with an error: the engine reports the first node's error, upstream all of
+		// them (its dry run is parallel, so their order varies).
+		if u.Error == "" || e.Error == "" || !slices.Contains(u.Errors, e.Error) {
+			diff("", fmt.Sprintf("PostFilter error %q, message %q", u.Error, u.Message),
+				fmt.Sprintf("error %q, nominated %q, message %q", e.Error, e.Nominated, e.Message))
+		} else {
+			r.BothErrors++
+		}
 		return false
 	}
 	if len(u.Candidates) == 0 {

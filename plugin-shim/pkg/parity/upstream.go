@@ -49,6 +49,7 @@ var ProfilePlugins = []config.Plugin{
 	{Name: names.PodTopologySpread, Weight: 2},
 	{Name: names.InterPodAffinity, Weight: 2},
 	{Name: names.NodeResourcesBalancedAllocation, Weight: 1},
+	{Name: names.DynamicResources, Weight: 2},
 	{Name: names.DefaultPreemption},
 	{Name: names.DefaultBinder},
 }
@@ -113,13 +114,17 @@ type upstream struct {
 	bound     []*v1.Pod       // the pods in snap
 	assumed   map[string]bool // keys of the pods bind assumed
 	spread    engineclient.SpreadListers
+	dra       *upstreamDRA
 	close     func() // stops the informers
 }
 
 // newUpstream builds upstream's framework on s: a cache snapshot of the nodes and the pods bound
 // to them, and an informer factory on a fake clientset holding the snapshot's namespaces (for
 // InterPodAffinity's namespaceSelectors), services and controllers (for PodTopologySpread's
-// system default constraints), started and synced before it returns. close must be called.
+// system default constraints) and DRA objects (device classes, resource slices and resource
+// claims, which reach DynamicResources through the DRA manager, dra.go), started and synced
+// before it returns. Claims need numeric resource versions (the assume cache compares them).
+// close must be called.
 func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 	registerMetrics.Do(metrics.Register)
 	profile, err := upstreamProfile()
@@ -166,15 +171,29 @@ func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 	for _, o := range s.PDBs {
 		objects = append(objects, o) // DefaultPreemption lists them from its informer
 	}
+	for _, o := range s.DeviceClasses {
+		objects = append(objects, o)
+	}
+	for _, o := range s.ResourceSlices {
+		objects = append(objects, o)
+	}
+	for _, o := range s.ResourceClaims {
+		objects = append(objects, o)
+	}
 	cs := fake.NewClientset(objects...)
 	factory := informers.NewSharedInformerFactory(cs, 0)
+	if u.dra, err = newUpstreamDRA(ctx, cs, factory); err != nil {
+		return nil, err
+	}
 	fw, err := frameworkruntime.NewFramework(ctx, plugins.NewInTreeRegistry(), profile,
 		frameworkruntime.WithClientSet(cs),
 		frameworkruntime.WithInformerFactory(factory),
+		frameworkruntime.WithSharedDRAManager(u.dra.manager),
 		frameworkruntime.WithSnapshotSharedLister(u.snap),
 		frameworkruntime.WithMutableSnapshotLister(u.snap),
 		frameworkruntime.WithPodNominator(u.nominator))
 	if err != nil {
+		u.dra.stop()
 		return nil, fmt.Errorf("building upstream's framework: %w", err)
 	}
 	u.fw = fw
@@ -184,6 +203,7 @@ func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 	// informer factory starts: it registers the Pod and PodDisruptionBudget informers.
 	u.preempt, err = defaultpreemption.New(ctx, preemptionArgs(), fw, plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate))
 	if err != nil {
+		u.dra.stop()
 		return nil, fmt.Errorf("building upstream's DefaultPreemption: %w", err)
 	}
 	u.preempt.MoreImportantVictim = moreImportantVictim
@@ -197,16 +217,20 @@ func newUpstream(ctx context.Context, s *Snapshot) (*upstream, error) {
 	factory.Core().V1().Namespaces().Informer()
 	stop := make(chan struct{})
 	factory.Start(stop)
-	for typ, ok := range factory.WaitForCacheSync(stop) {
-		if !ok {
-			close(stop)
-			factory.Shutdown()
-			return nil, fmt.Errorf("informer for %v did not sync", typ)
-		}
-	}
 	u.close = func() {
 		close(stop)
 		factory.Shutdown()
+		u.dra.stop()
+	}
+	for typ, ok := range factory.WaitForCacheSync(stop) {
+		if !ok {
+			u.close()
+			return nil, fmt.Errorf("informer for %v did not sync", typ)
+		}
+	}
+	if err := u.dra.waitSynced(ctx, s); err != nil {
+		u.close()
+		return nil, fmt.Errorf("DRA objects did not reach the assume cache and the slice tracker: %w", err)
 	}
 	return u, nil
 }

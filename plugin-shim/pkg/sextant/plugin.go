@@ -163,6 +163,11 @@ func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.P
 		return nil, st
 	}
 	resp, err := pl.client.Evaluate(ctx, pod)
+	if err == nil && resp.ChosenNode != "" && chosenOnly(resp.ChosenNode, nodes) == nil {
+		// The engine chose a node the cycle's snapshot does not have yet: the framework will
+		// pick among the snapshot's feasible nodes, so every node's result is needed.
+		resp, err = pl.client.EvaluateAll(ctx, pod)
+	}
 	if err != nil {
 		logger.Error(err, "Evaluate failed; failing the scheduling cycle closed")
 		return nil, fwk.AsStatus(fmt.Errorf("failing closed: %w", err))

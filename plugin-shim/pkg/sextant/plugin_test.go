@@ -47,6 +47,15 @@ func (f *fakeClient) Evaluate(_ context.Context, pod *v1.Pod) (*sextantv1.Evalua
 	return f.resp, f.err
 }
 
+// EvaluateAll answers like Evaluate (the fake's answers are always complete) and records the call
+// as "all:namespace/name".
+func (f *fakeClient) EvaluateAll(_ context.Context, pod *v1.Pod) (*sextantv1.EvaluateResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.evaluations = append(f.evaluations, "all:"+pod.Namespace+"/"+pod.Name)
+	return f.resp, f.err
+}
+
 func (f *fakeClient) Preempt(_ context.Context, pod *v1.Pod) (*sextantv1.PreemptResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -99,7 +108,8 @@ func threeNodes() *sextantv1.EvaluateResponse {
 func runPreFilter(t *testing.T, pl *Plugin) (fwk.CycleState, *fwk.Status) {
 	t.Helper()
 	state := framework.NewCycleState()
-	_, status := pl.PreFilter(context.Background(), state, testPod(), nil)
+	nodes := []fwk.NodeInfo{nodeInfo("n1"), nodeInfo("n2"), nodeInfo("n3"), nodeInfo("n4")}
+	_, status := pl.PreFilter(context.Background(), state, testPod(), nodes)
 	return state, status
 }
 
@@ -125,7 +135,8 @@ func TestPreFilterOneEvaluatePerCycle(t *testing.T) {
 }
 
 // PreFilter narrows the cycle to the engine's chosen node when the snapshot has it, and to nothing
-// otherwise (no chosen node: every node is filtered, for the reasons and for preemption).
+// otherwise (no chosen node: every node is filtered, for the reasons and for preemption). Only a
+// chosen node the snapshot lacks needs every node's result (EvaluateAll).
 func TestPreFilterNarrowsToTheChosenNode(t *testing.T) {
 	snapshot := []fwk.NodeInfo{nodeInfo("n1"), nodeInfo("n2"), nodeInfo("n3"), nodeInfo("n4")}
 	for _, tc := range []struct {
@@ -133,10 +144,13 @@ func TestPreFilterNarrowsToTheChosenNode(t *testing.T) {
 		chosen string
 		nodes  []fwk.NodeInfo
 		want   []string // nil: no narrowing
+		calls  []string
 	}{
-		{name: "chosen node in the snapshot", chosen: "n4", nodes: snapshot, want: []string{"n4"}},
-		{name: "nothing chosen", chosen: "", nodes: snapshot},
-		{name: "chosen node not yet in the snapshot", chosen: "n4", nodes: snapshot[:3]},
+		{name: "chosen node in the snapshot", chosen: "n4", nodes: snapshot, want: []string{"n4"},
+			calls: []string{"ns/web"}},
+		{name: "nothing chosen", chosen: "", nodes: snapshot, calls: []string{"ns/web"}},
+		{name: "chosen node not yet in the snapshot", chosen: "n4", nodes: snapshot[:3],
+			calls: []string{"ns/web", "all:ns/web"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := threeNodes()
@@ -144,8 +158,12 @@ func TestPreFilterNarrowsToTheChosenNode(t *testing.T) {
 			if tc.chosen == "" { // nothing fits: only the two infeasible nodes
 				resp.Nodes, resp.FeasibleNodes = resp.Nodes[:2], 0
 			}
-			pl := NewWithClient(&fakeClient{resp: resp})
+			client := &fakeClient{resp: resp}
+			pl := NewWithClient(client)
 			result, status := pl.PreFilter(context.Background(), framework.NewCycleState(), testPod(), tc.nodes)
+			if diff := cmp.Diff(tc.calls, client.evaluations); diff != "" {
+				t.Errorf("engine calls (-want +got):\n%s", diff)
+			}
 			if !status.IsSuccess() {
 				t.Fatalf("PreFilter: %v", status)
 			}

@@ -4244,8 +4244,13 @@ type EvaluateRequest struct {
 	// ReplicationController), computed by the shim from its listers. Absent or empty: the pod gets
 	// no default constraints, as upstream when the selector is empty.
 	DefaultSpreadSelector *LabelSelector `protobuf:"bytes,4,opt,name=default_spread_selector,json=defaultSpreadSelector,proto3" json:"default_spread_selector,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// When a node is chosen, answer with that node's result only (nodes holds one entry;
+	// feasible_nodes still counts every feasible node). The scheduler narrows the cycle to the
+	// chosen node, so the other nodes' results would go unread. Without a chosen node the answer is
+	// complete either way (the reasons of every node, and preemption, need them).
+	ChosenOnly    bool `protobuf:"varint,5,opt,name=chosen_only,json=chosenOnly,proto3" json:"chosen_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EvaluateRequest) Reset() {
@@ -4304,6 +4309,13 @@ func (x *EvaluateRequest) GetDefaultSpreadSelector() *LabelSelector {
 		return x.DefaultSpreadSelector
 	}
 	return nil
+}
+
+func (x *EvaluateRequest) GetChosenOnly() bool {
+	if x != nil {
+		return x.ChosenOnly
+	}
+	return false
 }
 
 type NodeResult struct {
@@ -4395,7 +4407,7 @@ type EvaluateResponse struct {
 	Epoch           string                 `protobuf:"bytes,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	AppliedSequence uint64                 `protobuf:"varint,2,opt,name=applied_sequence,json=appliedSequence,proto3" json:"applied_sequence,omitempty"`
 	QosClass        string                 `protobuf:"bytes,3,opt,name=qos_class,json=qosClass,proto3" json:"qos_class,omitempty"`
-	Nodes           []*NodeResult          `protobuf:"bytes,4,rep,name=nodes,proto3" json:"nodes,omitempty"`     // every node, in the engine's node order
+	Nodes           []*NodeResult          `protobuf:"bytes,4,rep,name=nodes,proto3" json:"nodes,omitempty"`     // every node, in the engine's node order (but see chosen_only)
 	Reasons         []string               `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons,omitempty"` // distinct reason texts
 	ScorePlugins    []string               `protobuf:"bytes,6,rep,name=score_plugins,json=scorePlugins,proto3" json:"score_plugins,omitempty"`
 	FeasibleNodes   int64                  `protobuf:"varint,7,opt,name=feasible_nodes,json=feasibleNodes,proto3" json:"feasible_nodes,omitempty"`
@@ -5566,12 +5578,14 @@ const file_sextant_v1_engine_proto_rawDesc = "" +
 	"\fSyncResponse\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12)\n" +
 	"\x10applied_sequence\x18\x02 \x01(\x04R\x0fappliedSequence\x12'\n" +
-	"\x0fresync_required\x18\x03 \x01(\bR\x0eresyncRequired\"\xc0\x01\n" +
+	"\x0fresync_required\x18\x03 \x01(\bR\x0eresyncRequired\"\xe1\x01\n" +
 	"\x0fEvaluateRequest\x12!\n" +
 	"\x03pod\x18\x01 \x01(\v2\x0f.sextant.v1.PodR\x03pod\x12!\n" +
 	"\fmin_sequence\x18\x02 \x01(\x04R\vminSequence\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\tR\x05epoch\x12Q\n" +
-	"\x17default_spread_selector\x18\x04 \x01(\v2\x19.sextant.v1.LabelSelectorR\x15defaultSpreadSelector\"\xbe\x01\n" +
+	"\x17default_spread_selector\x18\x04 \x01(\v2\x19.sextant.v1.LabelSelectorR\x15defaultSpreadSelector\x12\x1f\n" +
+	"\vchosen_only\x18\x05 \x01(\bR\n" +
+	"chosenOnly\"\xbe\x01\n" +
 	"\n" +
 	"NodeResult\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12*\n" +

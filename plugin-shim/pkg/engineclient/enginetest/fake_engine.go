@@ -239,7 +239,19 @@ func (f *FakeEngine) Evaluate(ctx context.Context, req *sextantv1.EvaluateReques
 	}
 	f.mu.Unlock()
 	if eval != nil {
-		return eval(req)
+		out, err := eval(req)
+		if err != nil || out == nil || !req.ChosenOnly || out.ChosenNode == "" {
+			return out, err
+		}
+		// chosen_only, as the real engine answers it: the chosen node's result alone.
+		for _, n := range out.Nodes {
+			if n.Node == out.ChosenNode {
+				compact := proto.Clone(out).(*sextantv1.EvaluateResponse)
+				compact.Nodes = []*sextantv1.NodeResult{n}
+				return compact, nil
+			}
+		}
+		return out, nil
 	}
 	return resp, nil
 }
