@@ -77,6 +77,10 @@ void AddGpuPlacementFlags(CLI::App* command, std::string* policy, GpuPlacementOp
   command->add_option("--gpu-capacity-name", options->capacity_name,
                       "Consumable device capacity holding a GPU share in milli-GPU")
       ->capture_default_str();
+  command->add_option("--gpu-score-cpu-pods", options->score_cpu_pods,
+                      "Also score pods without resource claims on the nodes' GPUs (they keep "
+                      "off nodes whose GPUs their cpu would strand)")
+      ->capture_default_str();
 }
 
 int RunGenerate(const std::string& preset, int nodes, uint64_t seed, const std::string& out_path) {

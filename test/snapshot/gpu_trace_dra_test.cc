@@ -85,8 +85,8 @@ TEST(GpuTraceSnapshotTest, NodesBecomeSlicesAndGpuPodsClaims) {
   EXPECT_LT(s.pods[0].creation_unix_nanos, s.pods[1].creation_unix_nanos);
 }
 
-// With nothing but the policy scoring, no CPU-only pod (which the live policy does not score)
-// and the workload the live path estimates (the replayed GPU pods), the live path makes the
+// With nothing but the policy scoring, no CPU-only pod (the live path leaves their ties to
+// upstream's seeded pick, the trace replay to its node order) and the workload the live path estimates (the replayed GPU pods), the live path makes the
 // trace replay's decisions pod for pod: the same feasibility, scores, tie-break (the engine's
 // node order is the replay's random rank) and devices.
 TEST(GpuTraceDraTest, PlacesPodForPodLikeTheTraceReplay) {
