@@ -27,6 +27,7 @@ class NodeLabelIndex;
 class PodLabelIndex;
 class AffinityTermIndex;
 class DraInventory;
+class GpuPlacementCache;
 
 class ClusterState {
  public:
@@ -114,6 +115,14 @@ class ClusterState {
   uint64_t generation() const { return generation_; }
   // Every pod the state holds (bound, assumed and pending), in no particular order.
   std::vector<const Pod*> pods() const;
+  // Counts the changes to the set of pods with resource claims (one added or removed, or its
+  // claims changed) and of resource claims (added or removed; status updates do not count):
+  // what readers that derive data from those pods compare to know when to recompute it.
+  uint64_t claim_pod_changes() const { return claim_pod_changes_; }
+  // What the GPU placement derives from the state between cycles (the expected workload, the
+  // nodes' GPU tables; src/gpu/placement_cache.h): internally synchronised, so cycles that hold
+  // the state for reading may fill it.
+  GpuPlacementCache& gpu_placement_cache() const { return *gpu_placement_cache_; }
 
   // A deterministic digest (32 hex digits) of everything the state holds: the objects (nodes,
   // pods with their binding and assumed flag, namespaces, priority classes, disruption budgets,
@@ -144,6 +153,8 @@ class ClusterState {
   std::vector<uint32_t> live_nodes_;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<DraInventory> dra_;
+  std::unique_ptr<GpuPlacementCache> gpu_placement_cache_;
+  uint64_t claim_pod_changes_ = 0;
   std::vector<PriorityClass> priority_classes_;
   std::vector<PodDisruptionBudget> pdbs_;
   uint64_t generation_ = 0;

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sextant/cluster_state.h"
+#include "sextant/gpu.h"
 #include "sextant/model.h"
 
 namespace sextant {
@@ -39,6 +40,31 @@ struct ScoringStrategy {
   std::vector<ResourceSpec> resources = {{"cpu", 1}, {"memory", 1}};
   // Only for kRequestedToCapacityRatio: points of increasing utilization.
   std::vector<UtilizationShapePoint> shape;
+};
+
+// Sextant's GPU placement in the profile (docs/gpu-placement.md, "The live path"): for GPU pods
+// (a DRA claim to allocate with exactly one ExactCount request, src/plugins/sextant_gpu.h), the
+// policy scores every node DynamicResources found feasible, from the devices the request could
+// use there, and its device choice is what the allocator tries first when the pod is assumed.
+// Pods without claims are scored too (score_cpu_pods); other pods score 0 in its slot. Not an
+// upstream plugin: parity runs turn it off.
+struct GpuPlacementOptions {
+  bool enabled = true;
+  GpuPolicy policy = GpuPolicy::kSextant;
+  // Weight of the policy's 0..100 score. 0 (the default) makes the policy decide: 1 + 100 x the
+  // sum of the other score plugins' weights (1301 with upstream's weights), more than all of
+  // them can add together, so they only break the policy's ties. At most 1000000.
+  int64_t weight = 0;
+  // The consumable device capacity that holds a GPU's share in milli-GPU (a device publishes
+  // 1000; a claim asks "470" for 47% of one GPU). A qualified name: "domain/name", or a bare name
+  // in the device driver's domain.
+  std::string capacity_name = "gpu.sextant.dev/milli";
+  // Score pods without resource claims (CPU-only pods) too, on each node's GPUs (its devices
+  // with the milli capacity), as the trace replay does. Under FGD and Sextant such a pod never
+  // scores above a node without GPUs: it only steers away from nodes where its cpu would leave
+  // GPUs that the expected GPU pods could no longer use; ties among the rest keep upstream's
+  // scoring and the seeded pick.
+  bool score_cpu_pods = true;
 };
 
 // The profile: which plugins run and how they weigh. Defaults are upstream's default profile
@@ -78,6 +104,8 @@ struct ProfileOptions {
   // The clock that timeout is measured against (upstream reads time.Now() in Filter); empty:
   // the system clock. Tests and replays inject their own.
   std::function<absl::Time()> clock;
+  // Sextant's GPU placement; on by default.
+  GpuPlacementOptions gpu_placement;
   // Threads that share one Evaluate (the caller's included); 0 means the hardware concurrency.
   int parallelism = 0;
   // Fewer live nodes than this are evaluated on the calling thread alone.
@@ -100,17 +128,23 @@ enum class PluginId : uint8_t {
   kPodTopologySpread,
   kInterPodAffinity,
   kDynamicResources,
+  kSextantGpu,
 };
 const char* PluginName(PluginId plugin);
 
 // The score plugins, in the order NodeVerdict::plugin_scores holds them.
-inline constexpr int kNumScorePlugins = 7;
+inline constexpr int kNumScorePlugins = 8;
 inline constexpr PluginId kScorePlugins[kNumScorePlugins] = {
     PluginId::kTaintToleration,   PluginId::kNodeAffinity,
     PluginId::kNodeResourcesFit,  PluginId::kNodeResourcesBalancedAllocation,
     PluginId::kPodTopologySpread, PluginId::kInterPodAffinity,
-    PluginId::kDynamicResources};
+    PluginId::kDynamicResources,  PluginId::kSextantGpu};
 inline constexpr int kDynamicResourcesScoreSlot = 6;
+inline constexpr int kSextantGpuScoreSlot = 7;
+
+// The weight the profile gives Sextant's GPU placement (GpuPlacementOptions::weight, with 0
+// resolved); 0 when it is disabled.
+int64_t EffectiveGpuPlacementWeight(const ProfileOptions& options);
 
 struct NodeVerdict {
   uint32_t node = 0;  // index into ClusterState::node()
@@ -125,7 +159,7 @@ struct NodeVerdict {
   // DynamicResourcesReason).
   uint8_t reason = 0;
   // Feasible nodes only: normalised score of each score plugin (before weights), and the total.
-  int32_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0, 0, 0, 0};
+  int32_t plugin_scores[kNumScorePlugins] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t score = 0;
 };
 

@@ -46,6 +46,8 @@ struct GpuTraceOptions {
   bool record_latency = false;
   // Keep every node's final state and the demands of the pods that failed (for breakdowns).
   bool keep_final_state = false;
+  // Record the node each pod went to (GpuTraceResult::placements).
+  bool record_placements = false;
 };
 
 // A node at the end of a replay.
@@ -74,6 +76,9 @@ struct GpuTraceResult {
   std::vector<double> latency_seconds;         // per pod, when record_latency
   std::vector<GpuTraceNodeState> final_nodes;  // when keep_final_state
   std::vector<GpuDemand> failed_demands;       // when keep_final_state
+  // Per pod in arrival order, the node it went to ("" when it fit nowhere); when
+  // record_placements.
+  std::vector<std::string> placements;
   double wall_seconds = 0;
 };
 
@@ -85,6 +90,17 @@ struct GpuTraceResult {
 absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& nodes,
                                               const std::vector<GpuPodSpec>& pods,
                                               const GpuTraceOptions& options);
+
+// What a replay places, in order: the pods as ReplayGpuTrace shuffles, tunes and names them
+// for options.seed (the same draws), and the nodes in the order of their random rank, so the
+// first is the one the replay prefers among equal scores. InvalidArgument as ReplayGpuTrace.
+struct GpuTraceSequence {
+  std::vector<GpuPodSpec> pods;
+  std::vector<GpuNodeSpec> nodes;
+};
+absl::StatusOr<GpuTraceSequence> PrepareGpuTrace(const std::vector<GpuNodeSpec>& nodes,
+                                                 const std::vector<GpuPodSpec>& pods,
+                                                 const GpuTraceOptions& options);
 
 // The paper's metric on a curve: the mean of the allocation % (rounded to 2 decimals) over the
 // points whose arrived % rounds to `percent`; if none, over those within one point of it; the

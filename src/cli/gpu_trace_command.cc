@@ -2,6 +2,8 @@
 // published figures of the authors' artifact next to ours when the pod list is one of theirs.
 #include "cli/gpu_trace_command.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,11 +11,13 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "sextant/gpu_trace.h"
+#include "sextant/gpu_trace_dra.h"
 
 namespace sextant {
 namespace {
@@ -152,6 +156,84 @@ void PrintBreakdown(const std::vector<GpuTraceResult>& results,
   }
 }
 
+// The live path for every (policy, seed) of `trace` (the trace replay's results, with
+// placements), side by side with them: allocation at 100% and 130% arrived and how many pods
+// went to the same node.
+int RunThroughDra(const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPodSpec>& pods,
+                  const std::vector<GpuPolicy>& policies, const std::vector<uint64_t>& seeds,
+                  const GpuTraceOptions& base, const std::vector<GpuTraceResult>& trace,
+                  const std::string& mode, int threads) {
+  const size_t jobs = policies.size() * seeds.size();
+  std::vector<absl::StatusOr<GpuTraceResult>> live(jobs, absl::UnknownError("not run"));
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t job = next++; job < jobs; job = next++) {
+      ProfileOptions profile;
+      if (mode == "policy-only") {
+        profile.taint_toleration_weight = 0;
+        profile.node_affinity_weight = 0;
+        profile.node_resources_fit_weight = 0;
+        profile.balanced_allocation_weight = 0;
+        profile.pod_topology_spread_weight = 0;
+        profile.inter_pod_affinity_weight = 0;
+        profile.dynamic_resources_weight = 0;
+      }
+      profile.parallelism = 1;
+      profile.gpu_placement.policy = policies[job / seeds.size()];
+      GpuTraceOptions options = base;
+      options.seed = seeds[job % seeds.size()];
+      options.record_placements = true;
+      options.record_latency = true;
+      live[job] = ReplayGpuTraceThroughDra(nodes, pods, options, profile);
+    }
+  };
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads && static_cast<size_t>(t) < jobs; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  std::printf("\nthrough the live path (%s profile): trace replay vs live, mean over seeds\n",
+              mode.c_str());
+  std::printf("%-14s %15s %15s %10s %12s %14s\n", "policy", "alloc@100", "alloc@130",
+              "same node", "failed", "us/pod (p50)");
+  for (size_t p = 0; p < policies.size(); ++p) {
+    double t100 = 0, t130 = 0, l100 = 0, l130 = 0, same = 0, total = 0, tf = 0, lf = 0, us = 0;
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      const size_t job = p * seeds.size() + s;
+      if (!live[job].ok()) {
+        std::cerr << "sextant gpu-trace: " << live[job].status().message() << "\n";
+        return 2;
+      }
+      const GpuTraceResult& l = *live[job];
+      const GpuTraceResult& t = trace[job];
+      t100 += t.alloc_at_100;
+      t130 += t.alloc_at_130;
+      l100 += l.alloc_at_100;
+      l130 += l.alloc_at_130;
+      tf += static_cast<double>(t.failed);
+      lf += static_cast<double>(l.failed);
+      for (size_t k = 0; k < l.placements.size() && k < t.placements.size(); ++k) {
+        same += l.placements[k] == t.placements[k];
+        ++total;
+      }
+      std::vector<double> latency = l.latency_seconds;
+      std::sort(latency.begin(), latency.end());
+      if (!latency.empty()) us += latency[latency.size() / 2] * 1e6;
+      if (seeds.size() > 1) {
+        std::printf("  %-12s seed %-4llu %6.2f / %6.2f  %6.2f / %6.2f\n",
+                    std::string(GpuPolicyName(policies[p])).c_str(),
+                    static_cast<unsigned long long>(t.seed), t.alloc_at_100, l.alloc_at_100,
+                    t.alloc_at_130, l.alloc_at_130);
+      }
+    }
+    const double k = static_cast<double>(seeds.size());
+    std::printf("%-14s %6.2f / %6.2f %6.2f / %6.2f %9.1f%% %5.0f / %5.0f %14.0f\n",
+                std::string(GpuPolicyName(policies[p])).c_str(), t100 / k, l100 / k, t130 / k,
+                l130 / k, total > 0 ? 100 * same / total : 0.0, tf / k, lf / k, us / k);
+  }
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* AddGpuTraceCommand(CLI::App& app, GpuTraceArgs& args) {
@@ -177,6 +259,11 @@ CLI::App* AddGpuTraceCommand(CLI::App& app, GpuTraceArgs& args) {
   cmd->add_option("--csv", args.csv_path, "Write the allocation-vs-arrived curve (CSV)");
   cmd->add_option("--svg", args.svg_path, "Plot the allocation-vs-arrived curve (SVG)");
   cmd->add_option("--title", args.title, "Title of the plot (default: the pod list's name)");
+  cmd->add_option("--through-dra", args.through_dra,
+                  "Also replay through the engine's live path (ResourceSlices, claims, "
+                  "Evaluate and Reserve) with the default profile or the policy's score only, "
+                  "and compare")
+      ->check(CLI::IsMember({"default", "policy-only"}));
   return cmd;
 }
 
@@ -217,6 +304,7 @@ int RunGpuTrace(const GpuTraceArgs& args) {
   GpuTraceOptions base;
   base.tune_ratio = args.tune_ratio;
   base.keep_final_state = args.breakdown;
+  base.record_placements = !args.through_dra.empty();
   auto results = RunGpuTraceMatrix(*nodes, *pods, policies, seeds, base, args.threads);
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -265,6 +353,13 @@ int RunGpuTrace(const GpuTraceArgs& args) {
   }
   std::printf("%zu replays in %.1f s wall\n", results->size(), wall);
   if (args.breakdown) PrintBreakdown(*results, policies, seeds.size());
+  if (!args.through_dra.empty()) {
+    if (int code = RunThroughDra(*nodes, *pods, policies, seeds, base, *results, args.through_dra,
+                                 args.threads);
+        code != 0) {
+      return code;
+    }
+  }
 
   if (!args.csv_path.empty()) {
     if (!WriteText(args.csv_path, GpuTraceCurveCsv(*results))) {

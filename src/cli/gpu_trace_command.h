@@ -22,6 +22,10 @@ struct GpuTraceArgs {
   std::string csv_path;
   std::string svg_path;
   std::string title;
+  // "default" or "policy-only": replay through the engine's live path (DRA objects, the
+  // snapshot replay) with the default profile or with every other scorer at weight 0, next to
+  // the trace replay; empty: the trace replay alone.
+  std::string through_dra;
 };
 
 // Registers the subcommand on `app`; the options are written into `args`.

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "cli/gpu_trace_command.h"
 #include "server/server.h"
 #include "sextant/engine.h"
@@ -44,6 +46,41 @@ int RunReplay(const std::string& path, const std::string& out_path, ReplayOption
     std::cout << "\nreport written to " << out_path << "\n";
   }
   return 0;
+}
+
+// --gpu-policy: a policy name (case-insensitive) or "off".
+absl::Status ApplyGpuPolicyFlag(const std::string& value, GpuPlacementOptions* options) {
+  if (absl::AsciiStrToLower(value) == "off") {
+    options->enabled = false;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<GpuPolicy> policy = ParseGpuPolicy(value);
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--gpu-policy: ", policy.status().message(), " or off"));
+  }
+  options->enabled = true;
+  options->policy = *policy;
+  return absl::OkStatus();
+}
+
+// The GPU placement flags of serve and replay.
+void AddGpuPlacementFlags(CLI::App* command, std::string* policy, GpuPlacementOptions* options) {
+  command->add_option("--gpu-policy", *policy,
+                      "GPU placement policy for DRA GPU pods: Sextant, FGD, BestFit, GpuPacking, "
+                      "GpuClustering, DotProduct, Random, or off (parity runs)")
+      ->capture_default_str();
+  command->add_option("--gpu-placement-weight", options->weight,
+                      "Weight of the GPU policy's score (0: the policy decides, the other "
+                      "scorers break its ties)")
+      ->capture_default_str();
+  command->add_option("--gpu-capacity-name", options->capacity_name,
+                      "Consumable device capacity holding a GPU share in milli-GPU")
+      ->capture_default_str();
+  command->add_option("--gpu-score-cpu-pods", options->score_cpu_pods,
+                      "Also score pods without resource claims on the nodes' GPUs (they keep "
+                      "off nodes whose GPUs their cpu would strand)")
+      ->capture_default_str();
 }
 
 int RunGenerate(const std::string& preset, int nodes, uint64_t seed, const std::string& out_path) {
@@ -117,6 +154,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"LeastAllocated", "MostAllocated"}));
   replay->add_option("--parallelism", replay_options.profile.parallelism,
                      "Threads per evaluation (0: all cores)");
+  std::string replay_gpu_policy = "Sextant";
+  sextant::AddGpuPlacementFlags(replay, &replay_gpu_policy,
+                                &replay_options.profile.gpu_placement);
 
   std::string preset = "default", generate_out;
   int nodes = 5000;
@@ -148,6 +188,8 @@ int main(int argc, char** argv) {
   serve->add_option("--parallelism", engine_options.profile.parallelism,
                     "Threads per evaluation (0: all cores)");
   serve->add_option("--seed", engine_options.seed, "Seed of the tie-break among equal scores");
+  std::string serve_gpu_policy = "Sextant";
+  sextant::AddGpuPlacementFlags(serve, &serve_gpu_policy, &engine_options.profile.gpu_placement);
   serve
       ->add_option("--dra-binding-timeout", engine_options.profile.dra_binding_timeout_seconds,
                    "Seconds after which an allocated claim whose binding conditions are not met "
@@ -163,12 +205,24 @@ int main(int argc, char** argv) {
     if (strategy == "MostAllocated") {
       replay_options.profile.fit_scoring.type = sextant::ScoringStrategyType::kMostAllocated;
     }
+    if (auto status = sextant::ApplyGpuPolicyFlag(replay_gpu_policy,
+                                                  &replay_options.profile.gpu_placement);
+        !status.ok()) {
+      std::cerr << "sextant replay: " << status.message() << "\n";
+      return 2;
+    }
     return sextant::RunReplay(snapshot_path, out_path, replay_options);
   }
   if (generate->parsed()) return sextant::RunGenerate(preset, nodes, seed, generate_out);
   if (serve->parsed()) {
     if (serve_strategy == "MostAllocated") {
       engine_options.profile.fit_scoring.type = sextant::ScoringStrategyType::kMostAllocated;
+    }
+    if (auto status = sextant::ApplyGpuPolicyFlag(serve_gpu_policy,
+                                                  &engine_options.profile.gpu_placement);
+        !status.ok()) {
+      std::cerr << "sextant serve: " << status.message() << "\n";
+      return 2;
     }
     return sextant::RunServe(server_options, engine_options);
   }

@@ -239,11 +239,14 @@ std::shared_ptr<const CounterTable> SharedState::AvailableCounters(const Pool& p
 class Search {
  public:
   Search(const SharedState& impl, const Node& node,
-         const std::vector<const ResourceClaim*>& claims)
-      : impl_(impl), node_(node), claims_(claims) {}
+         const std::vector<const ResourceClaim*>& claims,
+         const std::vector<DeviceId>* preferred = nullptr)
+      : impl_(impl), node_(node), claims_(claims), preferred_(preferred) {}
   ~Search() { impl_.search_steps.fetch_add(steps_, std::memory_order_relaxed); }
 
   AllocateOutcome Run(const Allocator::ShareIdGenerator& new_share_id);
+  // Allocator::Candidates for request #request of the only claim.
+  absl::StatusOr<std::vector<Allocator::Candidate>> ListCandidates(size_t request);
 
  private:
   enum class Outcome { kFailed, kDone, kTooMany, kError };
@@ -314,6 +317,7 @@ class Search {
     int pool = 0;
     int slice = 0;
     int device = 0;
+    int order = 0;  // with a preference: the position in order_
   };
 
   struct Undo {
@@ -344,6 +348,7 @@ class Search {
   }
 
   void IndexCandidates();
+  void OrderByPreference();
   absl::Status PrepareRequests();
   absl::Status ValidateRequest(int key);
   const absl::StatusOr<cel::Program>* Program(const std::string& expression);
@@ -372,6 +377,9 @@ class Search {
   const SharedState& impl_;
   const Node& node_;
   const std::vector<const ResourceClaim*>& claims_;
+  const std::vector<DeviceId>* preferred_;
+  // With a preference: every candidate, the preferred ones first (empty without one).
+  std::vector<int> order_;
   int64_t steps_ = 0;
   std::string error_;
 
@@ -412,6 +420,50 @@ void Search::IndexCandidates() {
   }
   allocating_claims_.resize(candidates_.size());
   allocating_capacity_.resize(candidates_.size());
+}
+
+void Search::OrderByPreference() {
+  order_.reserve(candidates_.size());
+  std::vector<bool> placed(candidates_.size(), false);
+  for (const DeviceId& id : *preferred_) {
+    for (size_t d = 0; d < candidates_.size(); ++d) {
+      const Candidate& c = candidates_[d];
+      if (!placed[d] && c.device->name == id.device && c.slice->slice.pool.name == id.pool &&
+          c.slice->slice.driver == id.driver) {
+        order_.push_back(static_cast<int>(d));
+        placed[d] = true;
+        break;
+      }
+    }
+  }
+  for (size_t d = 0; d < candidates_.size(); ++d) {
+    if (!placed[d]) order_.push_back(static_cast<int>(d));
+  }
+}
+
+absl::StatusOr<std::vector<Allocator::Candidate>> Search::ListCandidates(size_t request) {
+  absl::StatusOr<std::vector<Pool>> pools = dra_internal::GatherPools(impl_.inventory, node_);
+  if (!pools.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gather pool information: ", pools.status().message()));
+  }
+  pools_ = *std::move(pools);
+  IndexCandidates();
+  if (absl::Status s = PrepareRequests(); !s.ok()) return s;
+  if (claims_.size() != 1 || request >= slots_[0].size() || slots_[0][request].has_subrequests) {
+    return absl::InvalidArgumentError("candidates: not a request without subrequests");
+  }
+  const int key = slots_[0][request].first_key;
+  std::vector<Allocator::Candidate> out;
+  for (size_t d = 0; d < candidates_.size(); ++d) {
+    absl::StatusOr<bool> selectable = IsSelectable(key, static_cast<int>(d));
+    if (!selectable.ok()) return selectable.status();
+    const Candidate& c = candidates_[d];
+    if (!*selectable || TaintPreventsAllocation(*c.device, *requests_[key].spec)) continue;
+    out.push_back(Allocator::Candidate{&c.slice->slice, c.device, c.allocated.dedicated,
+                                       c.allocated.shared, c.allocated.consumed});
+  }
+  return out;
 }
 
 const absl::StatusOr<cel::Program>* Search::Program(const std::string& expression) {
@@ -890,6 +942,39 @@ Search::Outcome Search::AllocateOne(int claim, int request, int sub, int64_t dev
     return next;
   }
 
+  // One candidate: nullopt to go on with the next one, else the outcome to return.
+  auto try_device = [&](int d, Location next_start) -> std::optional<Outcome> {
+    if (data.admin_access ? AllocatingForClaim(d, claim) : DeviceInUse(d)) return std::nullopt;
+    absl::StatusOr<bool> selectable = IsSelectable(key, d);
+    if (!selectable.ok()) return Fail(std::string(selectable.status().message()));
+    if (!*selectable) return std::nullopt;
+    absl::StatusOr<bool> fits = FitsCapacity(key, d);
+    if (!fits.ok()) {
+      return Fail(absl::StrCat("claim ", ClaimRef(the_claim), ", request ", data.name(),
+                               ": checking capacity for device ", DeviceName(d), ": ",
+                               fits.status().message()));
+    }
+    if (!*fits) return std::nullopt;
+    Outcome outcome = AllocateDevice(claim, key, d, /*must=*/false, undo);
+    if (outcome == Outcome::kError) return outcome;
+    if (outcome != Outcome::kDone) return std::nullopt;
+    Outcome next =
+        AllocateOne(claim, request, sub, device_index + 1, allocate_sub, next_start);
+    if (next == Outcome::kDone) return next;
+    Rollback(claim, d, undo);
+    // Too many devices further on is final for every device here too.
+    if (next != Outcome::kFailed) return next;
+    return std::nullopt;
+  };
+  if (!order_.empty()) {
+    // A preference: the same search over the candidates in order_.
+    for (int k = start.order; k < static_cast<int>(order_.size()); ++k) {
+      Location next_start;
+      next_start.order = k + 1;
+      if (std::optional<Outcome> outcome = try_device(order_[k], next_start)) return *outcome;
+    }
+    return Outcome::kFailed;
+  }
   // Devices are tried in pool, slice and device order; a request's later devices come after its
   // earlier ones, so each combination is tried once, not each permutation.
   for (int p = start.pool; p < static_cast<int>(pools_.size()); ++p) {
@@ -901,26 +986,9 @@ Search::Outcome Search::AllocateOne(int claim, int request, int sub, int64_t dev
       const int num_devices = static_cast<int>(pool.targeting[s]->slice.devices.size());
       for (int i = p == start.pool && s == start.slice ? start.device : 0; i < num_devices; ++i) {
         const int d = state.slice_first_device[s] + i;
-        if (data.admin_access ? AllocatingForClaim(d, claim) : DeviceInUse(d)) continue;
-        absl::StatusOr<bool> selectable = IsSelectable(key, d);
-        if (!selectable.ok()) return Fail(std::string(selectable.status().message()));
-        if (!*selectable) continue;
-        absl::StatusOr<bool> fits = FitsCapacity(key, d);
-        if (!fits.ok()) {
-          return Fail(absl::StrCat("claim ", ClaimRef(the_claim), ", request ", data.name(),
-                                   ": checking capacity for device ", DeviceName(d), ": ",
-                                   fits.status().message()));
+        if (std::optional<Outcome> outcome = try_device(d, Location{p, s, i + 1, 0})) {
+          return *outcome;
         }
-        if (!*fits) continue;
-        Outcome outcome = AllocateDevice(claim, key, d, /*must=*/false, undo);
-        if (outcome == Outcome::kError) return outcome;
-        if (outcome != Outcome::kDone) continue;
-        Outcome next = AllocateOne(claim, request, sub, device_index + 1, allocate_sub,
-                                   Location{p, s, i + 1});
-        if (next == Outcome::kDone) return next;
-        Rollback(claim, d, undo);
-        // Too many devices further on is final for every device here too.
-        if (next != Outcome::kFailed) return next;
       }
     }
   }
@@ -971,6 +1039,7 @@ AllocateOutcome Search::Run(const Allocator::ShareIdGenerator& new_share_id) {
   pools_ = *std::move(pools);
   IndexCandidates();
   if (absl::Status s = PrepareRequests(); !s.ok()) return error(std::string(s.message()));
+  if (preferred_ != nullptr && !preferred_->empty()) OrderByPreference();
 
   switch (AllocateOne(0, 0, 0, 0, false, {})) {
     case Outcome::kDone:
@@ -1042,6 +1111,21 @@ AllocateOutcome Allocator::Allocate(const Node& node,
                                     const ShareIdGenerator& new_share_id) const {
   Search search(impl_->state, node, claims);
   return search.Run(new_share_id);
+}
+
+AllocateOutcome Allocator::Allocate(const Node& node,
+                                    const std::vector<const ResourceClaim*>& claims,
+                                    const ShareIdGenerator& new_share_id,
+                                    const std::vector<DeviceId>& preferred) const {
+  Search search(impl_->state, node, claims, &preferred);
+  return search.Run(new_share_id);
+}
+
+absl::StatusOr<std::vector<Allocator::Candidate>> Allocator::Candidates(
+    const Node& node, const ResourceClaim& claim, size_t request) const {
+  const std::vector<const ResourceClaim*> claims = {&claim};
+  Search search(impl_->state, node, claims);
+  return search.ListCandidates(request);
 }
 
 int64_t Allocator::search_steps() const {

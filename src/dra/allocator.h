@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,33 @@ class Allocator {
   // `new_share_id` may be empty: share IDs are then left empty.
   AllocateOutcome Allocate(const Node& node, const std::vector<const ResourceClaim*>& claims,
                            const ShareIdGenerator& new_share_id = {}) const;
+  // The same search with a device preference (Sextant's GPU placement picks the devices): for
+  // every request, the devices of `preferred` that the node sees are tried first, in that order,
+  // then the others in upstream's order. The search still tries every combination, so whether
+  // the claims can be allocated does not depend on the preference, only which solution comes
+  // first (and how many steps it takes). An empty preference is Allocate above, step for step.
+  AllocateOutcome Allocate(const Node& node, const std::vector<const ResourceClaim*>& claims,
+                           const ShareIdGenerator& new_share_id,
+                           const std::vector<DeviceId>& preferred) const;
+
+  // A device the request could get on a node, and what allocated claims hold of it.
+  struct Candidate {
+    const ResourceSlice* slice = nullptr;
+    const Device* device = nullptr;
+    bool dedicated = false;  // held whole by an allocated claim (or one in flight)
+    bool shared = false;     // has shares
+    // The capacity its shares consume, summed; null when none.
+    const std::map<std::string, Quantity>* consumed = nullptr;
+  };
+  // The devices request #`request` of `claim` could be given on `node` if it held nothing yet:
+  // every device of the node's usable pools that matches the class and request selectors (and
+  // its per-device node selection) and has no taint the request does not tolerate, in the order
+  // the search tries them. Whether a device is still free, or has the capacity left, is the
+  // caller's question (see `dedicated`, `shared`, `consumed`); shared counters are not checked.
+  // InvalidArgument for a request with subrequests or out of range, and for what Allocate
+  // reports as kError (unknown class, CEL errors...), with the same text.
+  absl::StatusOr<std::vector<Candidate>> Candidates(const Node& node, const ResourceClaim& claim,
+                                                    size_t request) const;
 
   // How many times the search tried to place one device, over every Allocate so far (upstream's
   // numAllocateOneInvocations): the work the allocator did.

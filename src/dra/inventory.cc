@@ -102,6 +102,7 @@ void DraInventory::Account(const AllocationResult& allocation, int sign) {
   // foreachAllocatedDevice with consumable capacity on: admin access holds nothing; a result
   // with a share ID is a share (and its consumed capacity counts when given); the rest are held
   // whole.
+  if (!allocation.devices.empty()) ++devices_generation_;
   for (const DeviceRequestAllocationResult& result : allocation.devices) {
     if (result.admin_access.value_or(false)) continue;
     DeviceId id = IdOf(result);
@@ -132,6 +133,7 @@ void DraInventory::Account(const AllocationResult& allocation, int sign) {
 }
 
 void DraInventory::Index(const SliceRecord* record, bool add) {
+  ++devices_generation_;
   const ResourceSlice& slice = record->slice;
   auto edit = [&](std::vector<const SliceRecord*>& list) {
     if (add) {

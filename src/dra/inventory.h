@@ -123,6 +123,9 @@ class DraInventory {
 
   // Devices held by allocated claims and by allocations in flight.
   const AllocatedDevices& allocated() const { return allocated_; }
+  // Increases whenever a slice or what is allocated may have changed (readers that derive
+  // per-device data compare it to know when to recompute).
+  uint64_t devices_generation() const { return devices_generation_; }
 
   // Rebuilds the derived data (indexes, allocated devices, compiled selectors) from the stored
   // objects and compares: OK or Internal naming the first difference.
@@ -148,6 +151,7 @@ class DraInventory {
   };
   absl::flat_hash_map<std::string, CompiledSelector> selectors_;
   AllocatedDevices allocated_;
+  uint64_t devices_generation_ = 0;
 };
 
 // The device as CEL selectors see it: driver, allowMultipleAllocations, attributes and

@@ -12,6 +12,7 @@
 #include "plugins/node_resources_balanced_allocation.h"
 #include "plugins/node_resources_fit.h"
 #include "plugins/pod_topology_spread.h"
+#include "plugins/sextant_gpu.h"
 #include "plugins/taint_toleration.h"
 #include "sextant/cluster_state.h"
 #include "sextant/evaluate.h"
@@ -34,6 +35,8 @@ struct CycleState {
   InterPodAffinityPreScoreState pod_affinity_score;
   // Null when the pod has no DRA claims.
   std::shared_ptr<const DynamicResourcesState> dra;
+  // Sextant's GPU placement (skip unless the pod is a GPU pod and placement is on).
+  SextantGpuPreScoreState gpu;
 };
 
 PodTopologySpreadArgs SpreadArgs(const ProfileOptions& options);

@@ -3,6 +3,7 @@
 // NodeResourcesFit, PodTopologySpread, InterPodAffinity), PreScore, Score, NormalizeScore,
 // weights, and selection.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "plugins/node_resources_fit.h"
 #include "plugins/node_unschedulable.h"
 #include "plugins/pod_topology_spread.h"
+#include "plugins/sextant_gpu.h"
 #include "plugins/taint_toleration.h"
 #include "sextant/evaluate.h"
 #include "sextant/pod_resources.h"
@@ -90,8 +92,21 @@ const char* PluginName(PluginId plugin) {
       return "InterPodAffinity";
     case PluginId::kDynamicResources:
       return "DynamicResources";
+    case PluginId::kSextantGpu:
+      return "SextantGpu";
   }
   return "";
+}
+
+int64_t EffectiveGpuPlacementWeight(const ProfileOptions& options) {
+  const GpuPlacementOptions& gpu = options.gpu_placement;
+  if (!gpu.enabled) return 0;
+  if (gpu.weight > 0) return gpu.weight;
+  const int64_t others = options.taint_toleration_weight + options.node_affinity_weight +
+                         options.node_resources_fit_weight + options.balanced_allocation_weight +
+                         options.pod_topology_spread_weight + options.inter_pod_affinity_weight +
+                         options.dynamic_resources_weight;
+  return 1 + kMaxNodeScore * others;
 }
 
 absl::Status ValidateProfileOptions(const ProfileOptions& options) {
@@ -166,6 +181,14 @@ absl::Status ValidateProfileOptions(const ProfileOptions& options) {
         "interPodAffinity.hardPodAffinityWeight: not in valid range [0-100]");
   }
   if (auto st = ValidatePodTopologySpreadArgs(SpreadArgs(options)); !st.ok()) return st;
+  if (options.gpu_placement.weight < 0 || options.gpu_placement.weight > 1000000) {
+    return absl::InvalidArgumentError("gpuPlacement.weight: must be in the range [0, 1000000]");
+  }
+  if (!IsQualifiedName(options.gpu_placement.capacity_name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gpuPlacement.capacityName: \"", options.gpu_placement.capacity_name,
+                     "\" is not a qualified name (domain/name or name)"));
+  }
   if (options.dra_binding_timeout_seconds < 1) {
     return absl::InvalidArgumentError(
         "dynamicResources.bindingTimeout: must be at least 1 second");
@@ -282,6 +305,9 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       pod, state,
       InterPodAffinityArgs{options_.hard_pod_affinity_weight,
                            options_.ignore_preferred_terms_of_existing_pods});
+  // Sextant's GPU placement: GPU pods (DynamicResources' claims to allocate, one request) and
+  // pods without claims.
+  cycle.gpu = SextantGpuPreScore(options_.gpu_placement, pod, state, cycle.dra.get(), random_value);
 
   // ---- Filter and raw Score over every node ----
   // Each range also gathers what normalisation needs (feasible count, highest raw scores), so
@@ -292,6 +318,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
     int64_t max_affinity = 0;
     int64_t min_pod_affinity = INT64_MAX;
     int64_t max_pod_affinity = INT64_MIN;
+    bool any_gpus = false;  // SextantGpu: a feasible node has GPUs
   };
   // InterPodAffinity raw scores of the feasible nodes, by verdict index (int64 before
   // normalisation).
@@ -313,6 +340,13 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       FilterNodeWithNominatedPods(cycle, state, live[i], node, v);
       if (v.code != FilterCode::kSuccess) continue;
       int64_t pod_affinity = ScoreNode(cycle, options_, state, live[i], node, v);
+      if (!cycle.gpu.skip) {
+        const SextantGpuNodeScore gpu = SextantGpuScore(cycle.gpu, state, live[i], node);
+        v.plugin_scores[kSextantGpuScoreSlot] = static_cast<int32_t>(
+            std::clamp<double>(gpu.score, std::numeric_limits<int32_t>::min(),
+                               std::numeric_limits<int32_t>::max()));
+        if (gpu.gpus > 0) summary.any_gpus = true;
+      }
       if (!cycle.pod_affinity_score.skip) {
         pod_affinity_raw[i] = pod_affinity;
         summary.min_pod_affinity = std::min(summary.min_pod_affinity, pod_affinity);
@@ -339,6 +373,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       total.max_affinity = std::max(total.max_affinity, part.max_affinity);
       total.min_pod_affinity = std::min(total.min_pod_affinity, part.min_pod_affinity);
       total.max_pod_affinity = std::max(total.max_pod_affinity, part.max_pod_affinity);
+      total.any_gpus = total.any_gpus || part.any_gpus;
     });
   } else {
     total = evaluate_range(0, live.size());
@@ -387,6 +422,24 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
     }
   }
 
+  // SextantGpu's NormalizeScore over the feasible nodes (BestFit is min-max normalised).
+  if (!cycle.gpu.skip) {
+    std::vector<int64_t> raw;
+    raw.reserve(out.feasible_count);
+    for (const NodeVerdict& v : out.verdicts) {
+      if (v.code == FilterCode::kSuccess) raw.push_back(v.plugin_scores[kSextantGpuScoreSlot]);
+    }
+    SextantGpuNormalize(cycle.gpu.policy, raw);
+    // A CPU-only pod where no feasible node has GPUs: nothing to weigh.
+    if (cycle.gpu.cpu_only && !total.any_gpus) std::fill(raw.begin(), raw.end(), 0);
+    size_t k = 0;
+    for (NodeVerdict& v : out.verdicts) {
+      if (v.code == FilterCode::kSuccess) {
+        v.plugin_scores[kSextantGpuScoreSlot] = static_cast<int32_t>(raw[k++]);
+      }
+    }
+  }
+
   const int64_t max_taint = total.max_taint;
   const int64_t max_affinity = total.max_affinity;
   const bool normalize_affinity = cycle.node_affinity_score.preferred.has_value();
@@ -394,7 +447,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       options_.taint_toleration_weight,    options_.node_affinity_weight,
       options_.node_resources_fit_weight,  options_.balanced_allocation_weight,
       options_.pod_topology_spread_weight, options_.inter_pod_affinity_weight,
-      options_.dynamic_resources_weight};
+      options_.dynamic_resources_weight,   EffectiveGpuPlacementWeight(options_)};
   int64_t best = INT64_MIN;
   uint64_t ties = 0;
   size_t first_best = 0;
@@ -441,8 +494,13 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
       }
     }
   }
-  // The (random_value % ties)-th node with the best score, in node order.
-  uint64_t pick = random_value % ties;
+  // The (random_value % ties)-th node with the best score, in node order. For a GPU pod the
+  // GPU policy scores, the first one: a fixed order packs GPU pods onto the same nodes among the
+  // policy's ties, as the trace replay's seeded node order does (Random keeps the draw, and so
+  // do CPU-only pods: among the nodes where they strand nothing, upstream's choice stands).
+  const bool fixed_order =
+      !cycle.gpu.skip && !cycle.gpu.cpu_only && cycle.gpu.policy != GpuPolicy::kRandom;
+  uint64_t pick = fixed_order ? 0 : random_value % ties;
   if (pick == 0) {
     out.chosen = first_best;
     return;

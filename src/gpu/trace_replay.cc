@@ -77,17 +77,73 @@ struct CachedPlacement {
   GpuPlacement placement;
 };
 
-}  // namespace
+// Steps 1 and 2 of a replay, which draw from `rng` before any pod is placed: the workload (the
+// list in name order, shuffled, then tuned to the target GPU demand: list indices, and k for the
+// k-th appended draw, else -1) and the cluster (nodes in name order, each with a random rank:
+// the simulator prefixes node names with a random permutation, and ties go to the smallest
+// name).
+struct Prepared {
+  std::vector<int> sequence;
+  std::vector<int> copy_number;
+  std::vector<int> node_order;
+  std::vector<uint32_t> rank;
+};
 
-absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& nodes,
-                                              const std::vector<GpuPodSpec>& pods,
-                                              const GpuTraceOptions& options) {
-  const Clock::time_point wall_start = Clock::now();
-  GpuTraceResult result;
-  result.policy = options.policy;
-  result.seed = options.seed;
-  for (const GpuNodeSpec& node : nodes) result.cluster_gpus += node.gpu_count;
-  if (nodes.empty() || result.cluster_gpus == 0) {
+Prepared Prepare(const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPodSpec>& pods,
+                 const GpuTraceOptions& options, std::mt19937_64& rng, int64_t cluster_gpus) {
+  Prepared out;
+  std::vector<int>& sequence = out.sequence;
+  std::vector<int>& copy_number = out.copy_number;
+  std::vector<int>& node_order = out.node_order;
+  std::vector<uint32_t>& rank = out.rank;
+  sequence.resize(pods.size());
+  std::iota(sequence.begin(), sequence.end(), 0);
+  std::stable_sort(sequence.begin(), sequence.end(),
+                   [&](int a, int b) { return pods[a].name < pods[b].name; });
+  if (options.shuffle) Shuffle(sequence, rng);
+  const int64_t cluster_milli = cluster_gpus * kGpuMilli;
+  int64_t requested = 0;
+  for (int i : sequence) requested += pods[i].TotalGpuMilli();
+  copy_number.assign(sequence.size(), -1);
+  if (options.tune_ratio > 0) {
+    const double target = options.tune_ratio * static_cast<double>(cluster_milli);
+    if (static_cast<double>(requested) > target) {
+      while (static_cast<double>(requested) > target && !sequence.empty()) {
+        size_t idx = UniformIndex(rng, sequence.size());
+        requested -= pods[sequence[idx]].TotalGpuMilli();
+        sequence.erase(sequence.begin() + static_cast<std::ptrdiff_t>(idx));
+        copy_number.erase(copy_number.begin() + static_cast<std::ptrdiff_t>(idx));
+      }
+    } else {
+      // The simulator's stop test adds the draw's per-device milli, its sum the total: kept, as
+      // it decides where the replay ends.
+      for (int k = 0;; ++k) {
+        const GpuPodSpec& draw = pods[UniformIndex(rng, pods.size())];
+        const int64_t per_device = draw.UsesGpu() ? draw.gpu_milli : 0;
+        if (static_cast<double>(requested + per_device) > target) break;
+        requested += draw.TotalGpuMilli();
+        sequence.push_back(static_cast<int>(&draw - pods.data()));
+        copy_number.push_back(k);
+      }
+    }
+  }
+
+  node_order.resize(nodes.size());
+  std::iota(node_order.begin(), node_order.end(), 0);
+  std::stable_sort(node_order.begin(), node_order.end(),
+                   [&](int a, int b) { return nodes[a].name < nodes[b].name; });
+  rank.resize(nodes.size());
+  std::iota(rank.begin(), rank.end(), 0u);
+  Shuffle(rank, rng);
+  return out;
+}
+
+// What ReplayGpuTrace refuses: OK or InvalidArgument.
+absl::Status Validate(const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPodSpec>& pods,
+                      const GpuTraceOptions& options) {
+  int64_t cluster_gpus = 0;
+  for (const GpuNodeSpec& node : nodes) cluster_gpus += node.gpu_count;
+  if (nodes.empty() || cluster_gpus == 0) {
     return absl::InvalidArgumentError("GPU trace replay: the cluster has no GPU");
   }
   if (pods.empty()) return absl::InvalidArgumentError("GPU trace replay: the pod list is empty");
@@ -114,6 +170,31 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
           absl::StrCat("GPU trace replay: duplicate node name \"", node.name, "\""));
     }
   }
+  return absl::OkStatus();
+}
+
+// The name of the k-th pod of a replay: the list pod's, or "<name>-tuned-<k>" for an appended
+// draw, never a name in use (a list pod may itself be called "<other>-tuned-<k>").
+std::string SequenceName(const GpuPodSpec& spec, int copy_number, std::set<std::string>& names) {
+  if (copy_number < 0) return spec.name;
+  std::string name = absl::StrCat(spec.name, "-tuned-", copy_number);
+  while (!names.insert(name).second) name += "'";
+  return name;
+}
+
+}  // namespace
+
+absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& nodes,
+                                              const std::vector<GpuPodSpec>& pods,
+                                              const GpuTraceOptions& options) {
+  const Clock::time_point wall_start = Clock::now();
+  GpuTraceResult result;
+  result.policy = options.policy;
+  result.seed = options.seed;
+  for (const GpuNodeSpec& node : nodes) result.cluster_gpus += node.gpu_count;
+  if (absl::Status status = Validate(nodes, pods, options); !status.ok()) return status;
+  std::set<std::string> pod_names;
+  for (const GpuPodSpec& pod : pods) pod_names.insert(pod.name);
   GpuWorkload estimated;
   const GpuWorkload* workload = options.workload;
   if (workload == nullptr &&
@@ -123,49 +204,13 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
     workload = &estimated;
   }
 
-  // 1. The workload: the list in name order, shuffled, then tuned to the target GPU demand.
+  // 1. The workload and 2. the node order (Prepare).
   std::mt19937_64 rng(options.seed);
-  std::vector<int> sequence(pods.size());
-  std::iota(sequence.begin(), sequence.end(), 0);
-  std::stable_sort(sequence.begin(), sequence.end(),
-                   [&](int a, int b) { return pods[a].name < pods[b].name; });
-  if (options.shuffle) Shuffle(sequence, rng);
-  const int64_t cluster_milli = result.cluster_gpus * kGpuMilli;
-  int64_t requested = 0;
-  for (int i : sequence) requested += pods[i].TotalGpuMilli();
-  std::vector<int> copy_number(sequence.size(), -1);  // k for the k-th appended draw
-  if (options.tune_ratio > 0) {
-    const double target = options.tune_ratio * static_cast<double>(cluster_milli);
-    if (static_cast<double>(requested) > target) {
-      while (static_cast<double>(requested) > target && !sequence.empty()) {
-        size_t idx = UniformIndex(rng, sequence.size());
-        requested -= pods[sequence[idx]].TotalGpuMilli();
-        sequence.erase(sequence.begin() + static_cast<std::ptrdiff_t>(idx));
-        copy_number.erase(copy_number.begin() + static_cast<std::ptrdiff_t>(idx));
-      }
-    } else {
-      // The simulator's stop test adds the draw's per-device milli, its sum the total: kept, as
-      // it decides where the replay ends.
-      for (int k = 0;; ++k) {
-        const GpuPodSpec& draw = pods[UniformIndex(rng, pods.size())];
-        const int64_t per_device = draw.UsesGpu() ? draw.gpu_milli : 0;
-        if (static_cast<double>(requested + per_device) > target) break;
-        requested += draw.TotalGpuMilli();
-        sequence.push_back(static_cast<int>(&draw - pods.data()));
-        copy_number.push_back(k);
-      }
-    }
-  }
-
-  // 2. The cluster: nodes in name order, each with a random rank (the simulator prefixes node
-  // names with a random permutation, and ties go to the smallest name).
-  std::vector<int> node_order(nodes.size());
-  std::iota(node_order.begin(), node_order.end(), 0);
-  std::stable_sort(node_order.begin(), node_order.end(),
-                   [&](int a, int b) { return nodes[a].name < nodes[b].name; });
-  std::vector<uint32_t> rank(nodes.size());
-  std::iota(rank.begin(), rank.end(), 0u);
-  Shuffle(rank, rng);
+  Prepared prepared = Prepare(nodes, pods, options, rng, result.cluster_gpus);
+  const std::vector<int>& sequence = prepared.sequence;
+  const std::vector<int>& copy_number = prepared.copy_number;
+  const std::vector<int>& node_order = prepared.node_order;
+  const std::vector<uint32_t>& rank = prepared.rank;
   ClusterState cluster;
   const size_t n = nodes.size();
   std::vector<uint32_t> slot(n);  // position -> ClusterState node index
@@ -212,12 +257,7 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
     const GpuPodSpec& spec = pods[li];
     const GpuDemand& demand = demand_of[li];
     arrived += spec.TotalGpuMilli();
-    std::string name =
-        copy_number[k] < 0 ? spec.name : absl::StrCat(spec.name, "-tuned-", copy_number[k]);
-    // A list pod may itself be called "<other>-tuned-<k>": a copy never takes a name in use.
-    if (copy_number[k] >= 0) {
-      while (!pod_names.insert(name).second) name += "'";
-    }
+    const std::string name = SequenceName(spec, copy_number[k], pod_names);
     Pod pod = TracePod(spec, name);
     const Clock::time_point start = Clock::now();
     const FitPreFilterState fit = NodeResourcesFitPreFilter(pod, cluster.resources(), profile);
@@ -298,6 +338,9 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
     if (options.record_latency) {
       result.latency_seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     }
+    if (options.record_placements) {
+      result.placements.push_back(chosen < n ? nodes[node_order[chosen]].name : std::string());
+    }
     if (chosen < n) {
       absl::Status status = cluster.AssumePod(pod, nodes[node_order[chosen]].name);
       if (!status.ok()) return status;
@@ -328,6 +371,32 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
       (1 - result.alloc_at_130 / 100) * static_cast<double>(result.cluster_gpus);
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
   return result;
+}
+
+absl::StatusOr<GpuTraceSequence> PrepareGpuTrace(const std::vector<GpuNodeSpec>& nodes,
+                                                 const std::vector<GpuPodSpec>& pods,
+                                                 const GpuTraceOptions& options) {
+  if (absl::Status status = Validate(nodes, pods, options); !status.ok()) return status;
+  int64_t cluster_gpus = 0;
+  for (const GpuNodeSpec& node : nodes) cluster_gpus += node.gpu_count;
+  std::mt19937_64 rng(options.seed);
+  const Prepared prepared = Prepare(nodes, pods, options, rng, cluster_gpus);
+  std::set<std::string> pod_names;
+  for (const GpuPodSpec& pod : pods) pod_names.insert(pod.name);
+  GpuTraceSequence out;
+  out.pods.reserve(prepared.sequence.size());
+  for (size_t k = 0; k < prepared.sequence.size(); ++k) {
+    GpuPodSpec spec = pods[prepared.sequence[k]];
+    spec.name = SequenceName(spec, prepared.copy_number[k], pod_names);
+    out.pods.push_back(std::move(spec));
+  }
+  // By rank: the node the replay prefers among equal scores first.
+  std::vector<size_t> positions(nodes.size());
+  std::iota(positions.begin(), positions.end(), 0);
+  std::sort(positions.begin(), positions.end(),
+            [&](size_t a, size_t b) { return prepared.rank[a] < prepared.rank[b]; });
+  for (size_t pos : positions) out.nodes.push_back(nodes[prepared.node_order[pos]]);
+  return out;
 }
 
 double AllocationAtArrived(const std::vector<GpuTracePoint>& curve, int64_t cluster_gpus,

@@ -261,7 +261,8 @@ DynamicResourcesFilterResult DynamicResourcesFilter(const DynamicResourcesState&
 absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
 DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t index,
                         const ProfileOptions& options,
-                        const Allocator::ShareIdGenerator& new_share_id) {
+                        const Allocator::ShareIdGenerator& new_share_id,
+                        const std::vector<DeviceId>& preferred) {
   std::vector<std::pair<const ResourceClaim*, AllocationResult>> out;
   DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state, options);
   if (!pre.error.empty()) return absl::AbortedError(pre.error);
@@ -269,7 +270,13 @@ DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t inde
   if (!pre.state || !pre.state->allocator) return out;
   const DynamicResourcesState& s = *pre.state;
   const Node& node = *state.node(index).node;
-  AllocateOutcome outcome = s.allocator->Allocate(node, s.to_allocate, new_share_id);
+  AllocateOutcome outcome;
+  if (!preferred.empty()) {
+    outcome = s.allocator->Allocate(node, s.to_allocate, new_share_id, preferred);
+  }
+  if (outcome.kind != AllocateOutcome::Kind::kAllocated) {
+    outcome = s.allocator->Allocate(node, s.to_allocate, new_share_id);
+  }
   switch (outcome.kind) {
     case AllocateOutcome::Kind::kAllocated:
       break;
@@ -287,6 +294,18 @@ DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t inde
     const bool seen = std::any_of(out.begin(), out.end(),
                                   [&](const auto& made) { return made.first == s.to_allocate[i]; });
     if (!seen) out.emplace_back(s.to_allocate[i], std::move(outcome.results[i]));
+  }
+  return out;
+}
+
+std::vector<const ResourceClaim*> ExistingPodClaims(const Pod& pod, const DraInventory& dra) {
+  std::vector<const ResourceClaim*> out;
+  for (const PodResourceClaim& entry : pod.resource_claims) {
+    bool must_check_owner = false;
+    absl::StatusOr<std::optional<std::string>> name = ClaimName(pod, entry, &must_check_owner);
+    if (!name.ok() || !name->has_value()) continue;
+    const ResourceClaim* claim = dra.FindResourceClaim(absl::StrCat(pod.name_space, "/", **name));
+    if (claim != nullptr) out.push_back(claim);
   }
   return out;
 }

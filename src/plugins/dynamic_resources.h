@@ -81,11 +81,19 @@ DynamicResourcesFilterResult DynamicResourcesFilter(const DynamicResourcesState&
 // Reserve: PreFilter for `pod`, then the allocations of its claims that are not allocated yet
 // on the node at slot `index`, paired with their claims, each claim once (the first allocation
 // of a claim the pod lists twice), in the pod's order (empty for a pod without such claims).
-// Aborted with the reason when they cannot be allocated there (any more).
+// Aborted with the reason when they cannot be allocated there (any more). `preferred` devices
+// (Sextant's GPU placement) are tried first; if the search with them finds no allocation (or an
+// error), upstream's order decides, so a preference never fails what Filter let through.
 absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
 DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t index,
                         const ProfileOptions& options,
-                        const Allocator::ShareIdGenerator& new_share_id);
+                        const Allocator::ShareIdGenerator& new_share_id,
+                        const std::vector<DeviceId>& preferred = {});
+
+// The pod's claims that exist in the inventory, in spec.resourceClaims order: claims named by
+// the pod and those made from its templates (status.resourceClaimStatuses). Entries whose claim
+// is missing or not made yet are left out; ownership is not checked.
+std::vector<const ResourceClaim*> ExistingPodClaims(const Pod& pod, const DraInventory& dra);
 
 // Allocated claims reported unreachable from some node by Filter ("namespace/name"), in claim
 // order, and the first error, if any.

@@ -10,6 +10,7 @@
 #include "dra/inventory.h"
 #include "nlohmann/json.hpp"
 #include "plugins/dynamic_resources.h"
+#include "plugins/sextant_gpu.h"
 #include "sextant/pod_resources.h"
 #include "sextant/preemption.h"
 #include "state/node_info.h"
@@ -41,7 +42,10 @@ absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
                            const Allocator::ShareIdGenerator& new_share_id,
                            std::vector<std::string>* devices) {
   if (pod.resource_claims.empty()) return absl::OkStatus();
-  auto allocated = DynamicResourcesReserve(pod, state, index, options, new_share_id);
+  // Sextant's GPU placement picks the devices on the node; the allocator tries them first.
+  const std::vector<DeviceId> preferred =
+      SextantGpuPreferredDevices(options, pod, state, index);
+  auto allocated = DynamicResourcesReserve(pod, state, index, options, new_share_id, preferred);
   if (!allocated.ok()) return allocated.status();
   std::vector<ResourceClaim> updated;
   for (auto& [claim, allocation] : *allocated) {
@@ -136,6 +140,11 @@ absl::StatusOr<ReplayReport> Replay(const Snapshot& snapshot, const ReplayOption
   auto pending_or = LoadSnapshot(snapshot, state);
   if (!pending_or.ok()) return pending_or.status();
   std::vector<Pod> pending = std::move(pending_or).value();
+  // The online engine holds pending pods too (the shim syncs them): what is derived from the
+  // pods the state knows, such as the GPU placement's expected workload, sees them the same way.
+  for (const Pod& pod : pending) {
+    if (auto s = state.UpsertPod(pod); !s.ok()) return s;
+  }
   if (!options.scheduler_name.empty()) {
     std::erase_if(pending, [&](const Pod& p) { return p.scheduler_name != options.scheduler_name; });
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "dra/inventory.h"
+#include "gpu/placement_cache.h"
 #include "model/affinity_terms.h"
 #include "model/selectors.h"
 #include "state/indexes.h"
@@ -19,6 +20,23 @@ namespace sextant {
 namespace {
 
 bool IsTerminal(const Pod& pod) { return pod.phase == "Succeeded" || pod.phase == "Failed"; }
+
+// Whether two versions of a pod name the same claims (spec.resourceClaims and the claims made
+// for them, status.resourceClaimStatuses).
+bool SameClaims(const Pod& a, const Pod& b) {
+  auto same_entry = [](const PodResourceClaim& x, const PodResourceClaim& y) {
+    return x.name == y.name && x.resource_claim_name == y.resource_claim_name &&
+           x.resource_claim_template_name == y.resource_claim_template_name;
+  };
+  auto same_status = [](const PodResourceClaimStatus& x, const PodResourceClaimStatus& y) {
+    return x.name == y.name && x.resource_claim_name == y.resource_claim_name;
+  };
+  return std::equal(a.resource_claims.begin(), a.resource_claims.end(), b.resource_claims.begin(),
+                    b.resource_claims.end(), same_entry) &&
+         std::equal(a.resource_claim_statuses.begin(), a.resource_claim_statuses.end(),
+                    b.resource_claim_statuses.begin(), b.resource_claim_statuses.end(),
+                    same_status);
+}
 
 template <typename T, typename KeyFn>
 absl::Status UpsertByKey(std::vector<T>& items, const T& item, KeyFn key) {
@@ -110,7 +128,8 @@ const std::vector<PodRecord*>& ClusterState::NominatedPods(uint32_t node) const 
 ClusterState::ClusterState()
     : registry_(std::make_unique<ResourceRegistry>()),
       impl_(std::make_unique<Impl>()),
-      dra_(std::make_unique<DraInventory>()) {}
+      dra_(std::make_unique<DraInventory>()),
+      gpu_placement_cache_(std::make_unique<GpuPlacementCache>()) {}
 ClusterState::~ClusterState() = default;
 
 uint32_t ClusterState::NodeSlot(absl::string_view name) {
@@ -191,6 +210,7 @@ absl::Status ClusterState::UpsertPod(const Pod& pod) {
   if (IsTerminal(pod)) {
     auto it = impl_->pods.find(key);
     if (it != impl_->pods.end()) {
+      if (!it->second.pod.resource_claims.empty()) ++claim_pod_changes_;
       Unnominate(it->second);
       Unbind(it->second);
       impl_->pods.erase(it);
@@ -216,6 +236,11 @@ absl::Status ClusterState::UpsertPod(const Pod& pod) {
   fresh.qos = ComputeQosClass(pod);
   fresh.affinity = CompiledAffinity(pod);
 
+  auto existing = impl_->pods.find(key);
+  if (existing == impl_->pods.end() ? !pod.resource_claims.empty()
+                                    : !SameClaims(existing->second.pod, pod)) {
+    ++claim_pod_changes_;
+  }
   PodRecord& record = impl_->pods[key];
   Unnominate(record);
   Unbind(record);
@@ -236,6 +261,7 @@ absl::Status ClusterState::RemovePod(absl::string_view pod_key) {
   if (it == impl_->pods.end()) {
     return absl::NotFoundError(absl::StrCat("Pod \"", pod_key, "\": not found"));
   }
+  if (!it->second.pod.resource_claims.empty()) ++claim_pod_changes_;
   Unnominate(it->second);
   Unbind(it->second);
   impl_->pods.erase(it);
@@ -266,6 +292,9 @@ absl::Status ClusterState::AssumePod(const Pod& pod, absl::string_view node_name
   fresh.assumed = true;
   fresh.node_index = index;
 
+  if (it == impl_->pods.end() ? !pod.resource_claims.empty() : !SameClaims(it->second.pod, pod)) {
+    ++claim_pod_changes_;
+  }
   PodRecord& record = impl_->pods[key];
   Unnominate(record);
   record = std::move(fresh);
@@ -280,6 +309,7 @@ absl::Status ClusterState::ForgetPod(absl::string_view pod_key) {
   if (it == impl_->pods.end() || !it->second.assumed) {
     return absl::NotFoundError(absl::StrCat("Pod \"", pod_key, "\": not assumed"));
   }
+  if (!it->second.pod.resource_claims.empty()) ++claim_pod_changes_;
   Unbind(it->second);
   impl_->pods.erase(it);
   dra_->ForgetPendingAllocations(pod_key);
@@ -325,6 +355,7 @@ absl::Status ClusterState::UpsertResourceClaim(const ResourceClaim& claim) {
     return absl::InvalidArgumentError(absl::StrCat("ResourceClaim \"", claim.name,
                                                    "\": metadata.namespace: must not be empty"));
   }
+  if (dra_->FindResourceClaim(claim.Key()) == nullptr) ++claim_pod_changes_;
   dra_->UpsertResourceClaim(claim);
   ++generation_;
   return absl::OkStatus();
@@ -332,6 +363,7 @@ absl::Status ClusterState::UpsertResourceClaim(const ResourceClaim& claim) {
 
 absl::Status ClusterState::RemoveResourceClaim(absl::string_view key) {
   RETURN_IF_ERROR(dra_->RemoveResourceClaim(key));
+  ++claim_pod_changes_;
   ++generation_;
   return absl::OkStatus();
 }

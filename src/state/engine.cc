@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "plugins/dynamic_resources.h"
+#include "plugins/sextant_gpu.h"
 #include "state/node_info.h"
 
 namespace sextant {
@@ -317,9 +318,11 @@ absl::Status Engine::Assume(const Pod& pod, const std::string& node, const std::
   if (!pod.resource_claims.empty()) {
     const int64_t index = state_->FindNode(node);
     if (index >= 0) {
-      auto allocated =
-          DynamicResourcesReserve(pod, *state_, static_cast<uint32_t>(index),
-                                  evaluator_->options(), NewShareId);
+      // Sextant's GPU placement picks the devices on the node; the allocator tries them first.
+      const std::vector<DeviceId> preferred = SextantGpuPreferredDevices(
+          evaluator_->options(), pod, *state_, static_cast<uint32_t>(index));
+      auto allocated = DynamicResourcesReserve(pod, *state_, static_cast<uint32_t>(index),
+                                               evaluator_->options(), NewShareId, preferred);
       if (!allocated.ok()) return allocated.status();
       for (auto& [claim, allocation] : *allocated) {
         pending.emplace_back(claim->Key(), allocation);

@@ -605,5 +605,111 @@ TEST(ConsumableCapacityTest, UnrepresentableAndNegativeRequestsAreErrors) {
   EXPECT_EQ(fits.status().message(), "capacity \"memory\": capacity value is negative");
 }
 
+// ---- Device preference and candidate listing (Sextant's GPU placement) ----
+
+ResourceSlice FourGpusOnTwoNuma() {
+  return NodeSlice("node-a-gpus", "node-a", "node-a",
+                   {Gpu("gpu-0", 0), Gpu("gpu-1", 0), Gpu("gpu-2", 1), Gpu("gpu-3", 1)});
+}
+
+AllocateOutcome Preferring(const DraInventory& inventory, const ResourceClaim& claim,
+                           const std::vector<std::string>& devices) {
+  std::vector<DeviceId> preferred;
+  for (const std::string& d : devices) preferred.push_back(DeviceId{kDriver, "node-a", d});
+  Allocator allocator(inventory);
+  return allocator.Allocate(MakeNode("node-a"), {&claim}, {}, preferred);
+}
+
+TEST(AllocatorPreferenceTest, PreferredDevicesComeFirstInTheirOrder) {
+  DraInventory inventory;
+  inventory.UpsertDeviceClass(GpuClass());
+  inventory.UpsertResourceSlice(FourGpusOnTwoNuma());
+  ResourceClaim claim = Claim("c", {Exactly("r", 2)});
+  EXPECT_EQ(Picked(Preferring(inventory, claim, {"gpu-3", "gpu-1"})),
+            (std::vector<std::vector<std::string>>{
+                {"r=gpu.example.com/node-a/gpu-3", "r=gpu.example.com/node-a/gpu-1"}}));
+  // One preferred device: the second comes in upstream's order.
+  EXPECT_EQ(Picked(Preferring(inventory, claim, {"gpu-2"})),
+            (std::vector<std::vector<std::string>>{
+                {"r=gpu.example.com/node-a/gpu-2", "r=gpu.example.com/node-a/gpu-0"}}));
+  // No preference: upstream's first fit.
+  EXPECT_EQ(Picked(Preferring(inventory, claim, {})),
+            (std::vector<std::vector<std::string>>{
+                {"r=gpu.example.com/node-a/gpu-0", "r=gpu.example.com/node-a/gpu-1"}}));
+}
+
+TEST(AllocatorPreferenceTest, ConstraintsAndHeldDevicesStillDecide) {
+  DraInventory inventory;
+  inventory.UpsertDeviceClass(GpuClass());
+  inventory.UpsertResourceSlice(FourGpusOnTwoNuma());
+  ResourceClaim holder = Claim("holder", {Exactly("r", 1)});
+  holder.allocation = Holding("node-a", "gpu-3");
+  inventory.UpsertResourceClaim(holder);
+  // Same NUMA node: gpu-0 is preferred, gpu-2 cannot join it, gpu-1 can.
+  DeviceConstraint numa;
+  numa.match_attribute = std::string(kDriver) + "/numa";
+  ResourceClaim pair = Claim("pair", {Exactly("r", 2)}, {numa});
+  EXPECT_EQ(Picked(Preferring(inventory, pair, {"gpu-0", "gpu-2"})),
+            (std::vector<std::vector<std::string>>{
+                {"r=gpu.example.com/node-a/gpu-0", "r=gpu.example.com/node-a/gpu-1"}}));
+  // A held device is passed over; a device of another node is ignored.
+  ResourceClaim one = Claim("one", {Exactly("r", 1)});
+  std::vector<DeviceId> preferred = {DeviceId{kDriver, "node-b", "gpu-2"},
+                                     DeviceId{kDriver, "node-a", "gpu-3"},
+                                     DeviceId{kDriver, "node-a", "gpu-2"}};
+  Allocator allocator(inventory);
+  EXPECT_EQ(Picked(allocator.Allocate(MakeNode("node-a"), {&one}, {}, preferred)),
+            (std::vector<std::vector<std::string>>{{"r=gpu.example.com/node-a/gpu-2"}}));
+  // Whatever the preference, what cannot be allocated stays unsatisfiable.
+  ResourceClaim four = Claim("four", {Exactly("r", 4)});
+  EXPECT_EQ(Preferring(inventory, four, {"gpu-0", "gpu-1", "gpu-2"}).kind,
+            AllocateOutcome::Kind::kUnsatisfiable);
+}
+
+TEST(AllocatorCandidatesTest, SelectableUntaintedDevicesWithWhatIsHeld) {
+  DraInventory inventory;
+  inventory.UpsertDeviceClass(GpuClass());
+  std::vector<Device> devices = {Gpu("gpu-0", 0), Gpu("gpu-1", 0), Gpu("gpu-2", 1),
+                                 Gpu("gpu-3", 1)};
+  devices[1].taints.push_back(DeviceTaint{"broken", "", DeviceTaintEffect::kNoSchedule});
+  devices[3].allow_multiple_allocations = true;
+  devices[3].capacity["milli"] = DeviceCapacity{cel::CapacityValue::FromQuantity(Q("1000")), {}};
+  inventory.UpsertResourceSlice(NodeSlice("node-a-gpus", "node-a", "node-a", devices));
+  ResourceClaim whole = Claim("whole", {Exactly("r", 1)});
+  whole.allocation = Holding("node-a", "gpu-0");
+  inventory.UpsertResourceClaim(whole);
+  ResourceClaim share = Claim("share", {Exactly("r", 1)});
+  share.allocation = Holding("node-a", "gpu-3", "s1", {{"milli", Q("300")}});
+  inventory.UpsertResourceClaim(share);
+
+  DeviceRequest numa1 = Exactly("r", 1);
+  numa1.exactly->selectors.push_back(DeviceSelector{"device.attributes[\"gpu.example.com\"].numa >= 0"});
+  ResourceClaim claim = Claim("c", {numa1});
+  Allocator allocator(inventory);
+  absl::StatusOr<std::vector<Allocator::Candidate>> candidates =
+      allocator.Candidates(MakeNode("node-a"), claim, 0);
+  ASSERT_TRUE(candidates.ok()) << candidates.status();
+  std::vector<std::string> names;
+  for (const Allocator::Candidate& c : *candidates) names.push_back(c.device->name);
+  // gpu-1's taint is not tolerated.
+  EXPECT_EQ(names, (std::vector<std::string>{"gpu-0", "gpu-2", "gpu-3"}));
+  EXPECT_TRUE((*candidates)[0].dedicated);
+  EXPECT_FALSE((*candidates)[1].dedicated);
+  EXPECT_EQ((*candidates)[1].consumed, nullptr);
+  EXPECT_TRUE((*candidates)[2].shared);
+  ASSERT_NE((*candidates)[2].consumed, nullptr);
+  EXPECT_EQ((*candidates)[2].consumed->at("milli").Value(), 300);
+  EXPECT_EQ((*candidates)[0].slice->pool.name, "node-a");
+
+  // Requests with subrequests have no single candidate list; errors read as Allocate's.
+  EXPECT_FALSE(allocator.Candidates(MakeNode("node-a"), claim, 1).ok());
+  ResourceClaim unknown = Claim("u", {Exactly("r", 1)});
+  unknown.requests[0].exactly->device_class_name = "nope";
+  absl::StatusOr<std::vector<Allocator::Candidate>> none =
+      allocator.Candidates(MakeNode("node-a"), unknown, 0);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().message(), OnNodeA(inventory, {unknown}).message);
+}
+
 }  // namespace
 }  // namespace sextant

@@ -536,6 +536,20 @@ void RunCase(const json& c) {
     json want = c.contains("results") ? NormalizeUpstream(c["results"]) : json::array();
     EXPECT_EQ(got, want) << "got:  " << got.dump() << "\nwant: " << want.dump();
   }
+  // A device preference that names no device of the node leaves the search in upstream's order:
+  // the same outcome, step for step, through the preference's own loop.
+  Allocator preferring(inventory);
+  shares = 0;
+  AllocateOutcome same =
+      preferring.Allocate(node, pending, [&] { return "share-" + std::to_string(shares++); },
+                          {DeviceId{"no-driver", "no-pool", "no-device"}});
+  EXPECT_EQ(same.kind, outcome.kind);
+  EXPECT_EQ(same.message, outcome.message);
+  json got = json::array(), want = json::array();
+  for (const AllocationResult& result : same.results) got.push_back(ResultJson(result));
+  for (const AllocationResult& result : outcome.results) want.push_back(ResultJson(result));
+  EXPECT_EQ(got, want) << "with a preference";
+  EXPECT_EQ(preferring.search_steps(), allocator.search_steps()) << "with a preference";
   for (const char* list_case : kListAttributeCases) {
     if (name == list_case) return;
   }

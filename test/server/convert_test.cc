@@ -883,7 +883,7 @@ TEST_F(ConvertEvaluationTest, EveryNodeWithItsVerdict) {
   EXPECT_THAT(r.score_plugins(),
               ElementsAre("TaintToleration", "NodeAffinity", "NodeResourcesFit",
                           "NodeResourcesBalancedAllocation", "PodTopologySpread", "InterPodAffinity",
-                          "DynamicResources"));
+                          "DynamicResources", "SextantGpu"));
   EXPECT_EQ(r.feasible_nodes(), 2);
   EXPECT_EQ(r.chosen_node(), "big");  // LeastAllocated prefers the emptiest node
   EXPECT_EQ(r.fit_error(), "");

@@ -306,6 +306,10 @@ func StartEngine(binary string) (*EngineProcess, error) {
 	return &EngineProcess{Address: address, Pid: pid, Stop: stop}, nil
 }
 
+// parityEngineArgs are the engine flags of every comparison with upstream: Sextant's GPU
+// placement is not an upstream plugin (docs/parity.md), so it is off.
+var parityEngineArgs = []string{"--gpu-policy", "off"}
+
 func startEngine(binary string) (address string, pid int, stop func() error, err error) {
 	dir, err := os.MkdirTemp("", "sextant-parity-")
 	if err != nil {
@@ -316,7 +320,7 @@ func startEngine(binary string) (address string, pid int, stop func() error, err
 	if err != nil {
 		return "", 0, nil, err
 	}
-	cmd := exec.Command(binary, "serve", "--listen", "unix://"+socket)
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "unix://" + socket}, parityEngineArgs...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

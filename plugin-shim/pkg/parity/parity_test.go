@@ -328,7 +328,7 @@ func TestParitySweep(t *testing.T) {
 	if os.Getenv("SEXTANT_ENGINE_BINARY") == "" {
 		t.Skip("SEXTANT_ENGINE_BINARY is not set; set it to a built `sextant` binary (e.g. ../build/sextant) to compare the engine with upstream on generated snapshots")
 	}
-	address := enginetest.StartRealEngine(t)
+	address := enginetest.StartRealEngine(t, parityEngineArgs...)
 	engine, err := DialEngine(address)
 	if err != nil {
 		t.Fatal(err)

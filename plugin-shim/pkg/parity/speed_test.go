@@ -13,7 +13,7 @@ import (
 // TestSpeedTiny runs the speed mode at a tiny size against the real engine and checks the table
 // has sane positive numbers; it asserts nothing about timings.
 func TestSpeedTiny(t *testing.T) {
-	address := enginetest.StartRealEngine(t) // skips when SEXTANT_ENGINE_BINARY is not set
+	address := enginetest.StartRealEngine(t, parityEngineArgs...) // skips when SEXTANT_ENGINE_BINARY is not set
 	engine, err := DialEngine(address)
 	if err != nil {
 		t.Fatal(err)

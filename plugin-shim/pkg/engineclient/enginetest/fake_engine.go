@@ -361,11 +361,12 @@ func (f *FakeEngine) WaitFor(t testing.TB, what string, cond func(f *FakeEngine)
 	}
 }
 
-// StartRealEngine starts `$SEXTANT_ENGINE_BINARY serve --listen unix://<tempdir>/e.sock` and
-// returns its address once the socket exists; the engine is interrupted when the test ends
+// StartRealEngine starts `$SEXTANT_ENGINE_BINARY serve --listen unix://<tempdir>/e.sock`, with
+// `args` after those (e.g. "--gpu-policy", "off" for comparisons with upstream), and returns its
+// address once the socket exists; the engine is interrupted when the test ends
 // (register cleanups that close clients after calling this, so they run first). It skips the
 // test when the variable is unset or the binary has no `serve --listen`.
-func StartRealEngine(t testing.TB) string {
+func StartRealEngine(t testing.TB, args ...string) string {
 	t.Helper()
 	binary := os.Getenv("SEXTANT_ENGINE_BINARY")
 	if binary == "" {
@@ -382,7 +383,7 @@ func StartRealEngine(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "serve", "--listen", "unix://"+socket)
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "unix://" + socket}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
