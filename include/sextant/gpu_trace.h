@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "sextant/gpu.h"
+#include "sextant/model.h"
 
 namespace sextant {
 
@@ -101,6 +102,14 @@ struct GpuTraceSequence {
 absl::StatusOr<GpuTraceSequence> PrepareGpuTrace(const std::vector<GpuNodeSpec>& nodes,
                                                  const std::vector<GpuPodSpec>& pods,
                                                  const GpuTraceOptions& options);
+
+// A trace node as the engine holds it: cpu and memory allocatable (and capacity), 1001 pods
+// (the simulator's node objects, so the pod count never binds).
+Node GpuTraceNode(const GpuNodeSpec& spec);
+// A trace pod as the engine holds it: pending, in namespace "gpu-trace", one container
+// requesting the pod's cpu and memory. Its GPUs are not on it (the replay's device tables, or a
+// claim on the live path).
+Pod GpuTracePod(const GpuPodSpec& spec, const std::string& name);
 
 // The paper's metric on a curve: the mean of the allocation % (rounded to 2 decimals) over the
 // points whose arrived % rounds to `percent`; if none, over those within one point of it; the

@@ -37,6 +37,10 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTraceThroughDra(const std::vector<GpuNod
                                                         const GpuTraceOptions& options,
                                                         const ProfileOptions& profile);
 
+// The profile of `gpu-trace --through-dra policy-only`: the GPU policy's score alone (every
+// upstream scorer weighs 0), as the trace replay scores.
+ProfileOptions GpuPolicyOnlyProfile(GpuPolicy policy);
+
 }  // namespace sextant
 
 #endif  // SEXTANT_GPU_TRACE_DRA_H_

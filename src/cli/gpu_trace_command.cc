@@ -168,18 +168,11 @@ int RunThroughDra(const std::vector<GpuNodeSpec>& nodes, const std::vector<GpuPo
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t job = next++; job < jobs; job = next++) {
+      const GpuPolicy policy = policies[job / seeds.size()];
       ProfileOptions profile;
-      if (mode == "policy-only") {
-        profile.taint_toleration_weight = 0;
-        profile.node_affinity_weight = 0;
-        profile.node_resources_fit_weight = 0;
-        profile.balanced_allocation_weight = 0;
-        profile.pod_topology_spread_weight = 0;
-        profile.inter_pod_affinity_weight = 0;
-        profile.dynamic_resources_weight = 0;
-      }
+      if (mode == "policy-only") profile = GpuPolicyOnlyProfile(policy);
       profile.parallelism = 1;
-      profile.gpu_placement.policy = policies[job / seeds.size()];
+      profile.gpu_placement.policy = policy;
       GpuTraceOptions options = base;
       options.seed = seeds[job % seeds.size()];
       options.record_placements = true;

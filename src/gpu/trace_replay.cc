@@ -44,31 +44,6 @@ void Shuffle(std::vector<T>& v, std::mt19937_64& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[UniformIndex(rng, i)]);
 }
 
-Pod TracePod(const GpuPodSpec& spec, const std::string& name) {
-  Pod pod;
-  pod.name_space = kTraceNamespace;
-  pod.name = name;
-  pod.uid = name;
-  pod.phase = "Pending";
-  Container container;
-  container.name = "main";
-  container.requests[kResourceCpu] = Quantity::FromMilli(spec.cpu_milli);
-  container.requests[kResourceMemory] =
-      Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
-  pod.containers.push_back(std::move(container));
-  return pod;
-}
-
-Node TraceNode(const GpuNodeSpec& spec) {
-  Node node;
-  node.name = spec.name;
-  node.allocatable[kResourceCpu] = Quantity::FromMilli(spec.cpu_milli);
-  node.allocatable[kResourceMemory] =
-      Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
-  node.allocatable[kResourcePods] = Quantity::FromInt(kTracePodsPerNode);
-  node.capacity = node.allocatable;
-  return node;
-}
 
 // Per-node scores of FGD and Sextant are expensive and depend only on the node's state and the
 // pod's demand: they are cached per (node, demand type) and dropped when the node changes.
@@ -184,6 +159,32 @@ std::string SequenceName(const GpuPodSpec& spec, int copy_number, std::set<std::
 
 }  // namespace
 
+Pod GpuTracePod(const GpuPodSpec& spec, const std::string& name) {
+  Pod pod;
+  pod.name_space = kTraceNamespace;
+  pod.name = name;
+  pod.uid = name;
+  pod.phase = "Pending";
+  Container container;
+  container.name = "main";
+  container.requests[kResourceCpu] = Quantity::FromMilli(spec.cpu_milli);
+  container.requests[kResourceMemory] =
+      Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
+  pod.containers.push_back(std::move(container));
+  return pod;
+}
+
+Node GpuTraceNode(const GpuNodeSpec& spec) {
+  Node node;
+  node.name = spec.name;
+  node.allocatable[kResourceCpu] = Quantity::FromMilli(spec.cpu_milli);
+  node.allocatable[kResourceMemory] =
+      Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
+  node.allocatable[kResourcePods] = Quantity::FromInt(kTracePodsPerNode);
+  node.capacity = node.allocatable;
+  return node;
+}
+
 absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& nodes,
                                               const std::vector<GpuPodSpec>& pods,
                                               const GpuTraceOptions& options) {
@@ -218,7 +219,7 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
   std::vector<std::array<int32_t, kGpuKinds>> kinds(n);
   for (size_t pos = 0; pos < n; ++pos) {
     const GpuNodeSpec& spec = nodes[node_order[pos]];
-    absl::Status status = cluster.UpsertNode(TraceNode(spec));
+    absl::Status status = cluster.UpsertNode(GpuTraceNode(spec));
     if (!status.ok()) return status;
     slot[pos] = static_cast<uint32_t>(cluster.FindNode(spec.name));
     gpus[pos] = GpuDeviceTable(spec.model, spec.gpu_count);
@@ -258,7 +259,7 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTrace(const std::vector<GpuNodeSpec>& no
     const GpuDemand& demand = demand_of[li];
     arrived += spec.TotalGpuMilli();
     const std::string name = SequenceName(spec, copy_number[k], pod_names);
-    Pod pod = TracePod(spec, name);
+    Pod pod = GpuTracePod(spec, name);
     const Clock::time_point start = Clock::now();
     const FitPreFilterState fit = NodeResourcesFitPreFilter(pod, cluster.resources(), profile);
 

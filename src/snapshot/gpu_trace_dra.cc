@@ -12,8 +12,6 @@ namespace {
 
 constexpr char kDriver[] = "gpu.sextant.dev";
 constexpr char kNamespace[] = "gpu-trace";
-// The simulator's node objects allow 1001 pods, so the pod count never binds.
-constexpr int64_t kPodsPerNode = 1001;
 
 Device TraceGpu(int index, GpuModelId model, const std::string& capacity_name) {
   Device device;
@@ -47,17 +45,11 @@ Snapshot GpuTraceSnapshot(const GpuTraceSequence& sequence, const std::string& c
   Snapshot snapshot;
   DeviceClass device_class;
   device_class.name = kDriver;
-  device_class.selectors.push_back(DeviceSelector{absl::StrCat("device.driver == \"", kDriver, "\"")});
+  device_class.selectors.push_back(
+      DeviceSelector{absl::StrCat("device.driver == \"", kDriver, "\"")});
   snapshot.device_classes.push_back(std::move(device_class));
   for (const GpuNodeSpec& spec : sequence.nodes) {
-    Node node;
-    node.name = spec.name;
-    node.allocatable[kResourceCpu] = Quantity::FromMilli(spec.cpu_milli);
-    node.allocatable[kResourceMemory] =
-        Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
-    node.allocatable[kResourcePods] = Quantity::FromInt(kPodsPerNode);
-    node.capacity = node.allocatable;
-    snapshot.nodes.push_back(std::move(node));
+    snapshot.nodes.push_back(GpuTraceNode(spec));
     if (spec.gpu_count == 0) continue;
     ResourceSlice slice;
     slice.name = absl::StrCat(spec.name, "-gpus");
@@ -71,19 +63,9 @@ Snapshot GpuTraceSnapshot(const GpuTraceSequence& sequence, const std::string& c
   }
   for (size_t k = 0; k < sequence.pods.size(); ++k) {
     const GpuPodSpec& spec = sequence.pods[k];
-    Pod pod;
-    pod.name_space = kNamespace;
-    pod.name = spec.name;
-    pod.uid = spec.name;
-    pod.phase = "Pending";
+    Pod pod = GpuTracePod(spec, spec.name);
     // Arrival order is queue order: equal priority, then creation time.
     pod.creation_unix_nanos = static_cast<int64_t>(k) * 1000000000;
-    Container container;
-    container.name = "main";
-    container.requests[kResourceCpu] = Quantity::FromMilli(spec.cpu_milli);
-    container.requests[kResourceMemory] =
-        Quantity::FromInt(spec.memory_bytes, Quantity::Format::kBinarySI);
-    pod.containers.push_back(std::move(container));
     if (spec.UsesGpu()) {
       ResourceClaim claim;
       claim.name_space = kNamespace;
@@ -159,6 +141,19 @@ absl::StatusOr<GpuTraceResult> ReplayGpuTraceThroughDra(const std::vector<GpuNod
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;
+}
+
+ProfileOptions GpuPolicyOnlyProfile(GpuPolicy policy) {
+  ProfileOptions profile;
+  profile.taint_toleration_weight = 0;
+  profile.node_affinity_weight = 0;
+  profile.node_resources_fit_weight = 0;
+  profile.balanced_allocation_weight = 0;
+  profile.pod_topology_spread_weight = 0;
+  profile.inter_pod_affinity_weight = 0;
+  profile.dynamic_resources_weight = 0;
+  profile.gpu_placement.policy = policy;
+  return profile;
 }
 
 }  // namespace sextant

@@ -3,8 +3,9 @@
 // sequence, so a request never waits for a delta that cannot come (the stale path has its own
 // tests). Invariants: no crash; the status is OK, INVALID_ARGUMENT (a malformed pod) or
 // FAILED_PRECONDITION (another epoch); an OK answer has one verdict per node, a chosen node that
-// is feasible, consistent counts and reason indexes, and is the same when asked twice; the
-// engine state is untouched.
+// is feasible, consistent counts and reason indexes, and is the same when asked twice; a
+// chosen_only answer is the full answer narrowed to the chosen node's verdict (all of it when no
+// node was chosen); the engine state is untouched.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -36,6 +37,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   SEXTANT_FUZZ_CHECK(response.epoch() == kEpoch, "epoch");
+  if (request.chosen_only()) {
+    v1::EvaluateRequest full_request = request;
+    full_request.set_chosen_only(false);
+    v1::EvaluateResponse full;
+    const grpc::Status full_status = synced->service.Evaluate(&context, &full_request, &full);
+    SEXTANT_FUZZ_CHECK(full_status.ok(), "Evaluate without chosen_only: %s",
+                       full_status.error_message().c_str());
+    v1::EvaluateResponse narrowed = full;
+    if (!full.chosen_node().empty()) {
+      // The chosen node is feasible: its verdict names no reason.
+      narrowed.clear_nodes();
+      narrowed.clear_reasons();
+      for (const v1::NodeResult& node : full.nodes()) {
+        if (node.node() == full.chosen_node()) *narrowed.add_nodes() = node;
+      }
+    }
+    SEXTANT_FUZZ_CHECK(narrowed.SerializeAsString() == response.SerializeAsString(),
+                       "the chosen_only answer is not the full one narrowed to the chosen node");
+    response = std::move(full);
+    request.set_chosen_only(false);
+  }
   SEXTANT_FUZZ_CHECK(response.nodes_size() == 4, "%d verdicts for 4 nodes", response.nodes_size());
   int64_t feasible = 0;
   std::set<std::string> names;

@@ -38,19 +38,6 @@ Sample LoadSample() {
   return s;
 }
 
-// Only the GPU policy's score: every other scorer weighs 0.
-ProfileOptions PolicyOnly(GpuPolicy policy) {
-  ProfileOptions profile;
-  profile.taint_toleration_weight = 0;
-  profile.node_affinity_weight = 0;
-  profile.node_resources_fit_weight = 0;
-  profile.balanced_allocation_weight = 0;
-  profile.pod_topology_spread_weight = 0;
-  profile.inter_pod_affinity_weight = 0;
-  profile.dynamic_resources_weight = 0;
-  profile.gpu_placement.policy = policy;
-  return profile;
-}
 
 TEST(GpuTraceSnapshotTest, NodesBecomeSlicesAndGpuPodsClaims) {
   GpuTraceSequence sequence;
@@ -86,9 +73,10 @@ TEST(GpuTraceSnapshotTest, NodesBecomeSlicesAndGpuPodsClaims) {
 }
 
 // With nothing but the policy scoring, no CPU-only pod (the live path leaves their ties to
-// upstream's seeded pick, the trace replay to its node order) and the workload the live path estimates (the replayed GPU pods), the live path makes the
-// trace replay's decisions pod for pod: the same feasibility, scores, tie-break (the engine's
-// node order is the replay's random rank) and devices.
+// upstream's seeded pick, the trace replay to its node order) and the workload the live path
+// estimates (the replayed GPU pods), the live path makes the trace replay's decisions pod for
+// pod: the same feasibility, scores, tie-break (the engine's node order is the replay's random
+// rank) and devices.
 TEST(GpuTraceDraTest, PlacesPodForPodLikeTheTraceReplay) {
   Sample sample = LoadSample();
   ASSERT_FALSE(sample.nodes.empty());
@@ -106,7 +94,7 @@ TEST(GpuTraceDraTest, PlacesPodForPodLikeTheTraceReplay) {
     options.policy = policy;
     absl::StatusOr<GpuTraceResult> trace = ReplayGpuTrace(sample.nodes, sample.pods, options);
     absl::StatusOr<GpuTraceResult> live =
-        ReplayGpuTraceThroughDra(sample.nodes, sample.pods, options, PolicyOnly(policy));
+        ReplayGpuTraceThroughDra(sample.nodes, sample.pods, options, GpuPolicyOnlyProfile(policy));
     ASSERT_TRUE(trace.ok()) << trace.status();
     ASSERT_TRUE(live.ok()) << live.status();
     ASSERT_EQ(live->placements.size(), trace->placements.size());
