@@ -6,12 +6,12 @@
 #                                  install what is missing, build, start a local control plane
 #                                  (etcd, kube-apiserver, engine, sextant-scheduler) and play the
 #                                  mixed GPU cluster scenario on it (plugin-shim/cmd/sextant-demo)
-#   deploy/dev.sh test             install what is missing, build, run every test; with
-#                                  SEXTANT_ASAN=1 then the clang build (build-fuzz/, see fuzz
-#                                  below): the C++ suite under ASan+UBSan and each fuzz target
-#                                  for 5 s (off by default until a cold run is shown to fit CI's
-#                                  time budget). With SEXTANT_SANITIZERS=1 also: the concurrency
-#                                  tests under TSan (build-tsan/) and the Go tests with -race.
+#   deploy/dev.sh test             install what is missing, build, run every test, then the
+#                                  clang build (build-fuzz/, see fuzz below): the C++ suite
+#                                  under ASan+UBSan and each fuzz target for 5 s
+#                                  (SEXTANT_ASAN=0 leaves that out, for a quicker local run).
+#                                  With SEXTANT_SANITIZERS=1 also: the concurrency tests under
+#                                  TSan (build-tsan/) and the Go tests with -race.
 #                                  Any sanitizer or race report fails the run.
 #   deploy/dev.sh build            install what is missing and build only
 #   deploy/dev.sh fuzz [RUNS] [TARGET...]
@@ -192,7 +192,7 @@ case "$cmd" in
           go test -count=1 -short -run . -bench . -benchtime 1x -timeout 20m . -args -v=0)
       stage_end
     fi
-    if [ "${SEXTANT_ASAN:-0}" != 0 ]; then
+    if [ "${SEXTANT_ASAN:-1}" != 0 ]; then
       # One clang build is both the ASan+UBSan build of the suite and the fuzz build.
       stage_start "build with clang: ASan+UBSan and the fuzz targets ($fuzz)"
       fuzz_build
