@@ -6,13 +6,13 @@
 #                                  install what is missing, build, start a local control plane
 #                                  (etcd, kube-apiserver, engine, sextant-scheduler) and play the
 #                                  mixed GPU cluster scenario on it (plugin-shim/cmd/sextant-demo)
-#   deploy/dev.sh test             install what is missing, build, run every test, then the
-#                                  clang build (build-fuzz/, see fuzz below): the C++ suite
-#                                  under ASan+UBSan and each fuzz target for 5 s
-#                                  (SEXTANT_ASAN=0 leaves that out, for a quicker local run).
-#                                  With SEXTANT_SANITIZERS=1 also: the concurrency tests under
-#                                  TSan (build-tsan/) and the Go tests with -race.
-#                                  Any sanitizer or race report fails the run.
+#   deploy/dev.sh test             install what is missing, build, run every test (the Go tests
+#                                  with -race), then the clang build (build-fuzz/, see fuzz
+#                                  below): the C++ suite under ASan+UBSan and each fuzz target
+#                                  for 5 s; then the concurrency tests under TSan (build-tsan/).
+#                                  Any sanitizer or race report fails the run. For a quicker
+#                                  local run SEXTANT_ASAN=0 leaves out the clang build and
+#                                  SEXTANT_SANITIZERS=0 the TSan build and -race.
 #   deploy/dev.sh build            install what is missing and build only
 #   deploy/dev.sh fuzz [RUNS] [TARGET...]
 #                                  build the libFuzzer targets (clang, build-fuzz/) and run each
@@ -175,7 +175,7 @@ case "$cmd" in
     if [ -f "$root/plugin-shim/go.mod" ]; then
       check_go
       race=()
-      [ "${SEXTANT_SANITIZERS:-0}" != 0 ] && race=(-race)
+      [ "${SEXTANT_SANITIZERS:-1}" != 0 ] && race=(-race)
       # -count=1: the engine binary changes under the same path, which Go's test cache cannot see.
       stage_start "control-plane binaries (etcd, kube-apiserver, sextant-scheduler)"
       build_control_plane
@@ -204,7 +204,7 @@ case "$cmd" in
         ctest --output-on-failure -j "$jobs" --timeout 600)
       stage_end
     fi
-    if [ "${SEXTANT_SANITIZERS:-0}" != 0 ]; then
+    if [ "${SEXTANT_SANITIZERS:-1}" != 0 ]; then
       tsan=${SEXTANT_TSAN_BUILD_DIR:-$root/build-tsan}
       stage_start "build with TSan ($tsan, concurrency tests only)"
       sanitizer_build "$tsan" thread sextant_tsan_tests
