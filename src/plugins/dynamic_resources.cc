@@ -262,7 +262,7 @@ absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
 DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t index,
                         const ProfileOptions& options,
                         const Allocator::ShareIdGenerator& new_share_id,
-                        const std::vector<DeviceId>& preferred) {
+                        const DevicePreference& prefer) {
   std::vector<std::pair<const ResourceClaim*, AllocationResult>> out;
   DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state, options);
   if (!pre.error.empty()) return absl::AbortedError(pre.error);
@@ -271,6 +271,7 @@ DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t inde
   const DynamicResourcesState& s = *pre.state;
   const Node& node = *state.node(index).node;
   AllocateOutcome outcome;
+  const std::vector<DeviceId> preferred = prefer ? prefer(s) : std::vector<DeviceId>{};
   if (!preferred.empty()) {
     outcome = s.allocator->Allocate(node, s.to_allocate, new_share_id, preferred);
   }

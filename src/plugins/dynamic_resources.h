@@ -8,6 +8,7 @@
 #define SEXTANT_PLUGINS_DYNAMIC_RESOURCES_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,14 +82,16 @@ DynamicResourcesFilterResult DynamicResourcesFilter(const DynamicResourcesState&
 // Reserve: PreFilter for `pod`, then the allocations of its claims that are not allocated yet
 // on the node at slot `index`, paired with their claims, each claim once (the first allocation
 // of a claim the pod lists twice), in the pod's order (empty for a pod without such claims).
-// Aborted with the reason when they cannot be allocated there (any more). `preferred` devices
-// (Sextant's GPU placement) are tried first; if the search with them finds no allocation (or an
-// error), upstream's order decides, so a preference never fails what Filter let through.
+// Aborted with the reason when they cannot be allocated there (any more). The devices `prefer`
+// returns for the PreFilter state (Sextant's GPU placement) are tried first; if the search with
+// them finds no allocation (or an error), upstream's order decides, so a preference never fails
+// what Filter let through.
+using DevicePreference = std::function<std::vector<DeviceId>(const DynamicResourcesState&)>;
 absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
 DynamicResourcesReserve(const Pod& pod, const ClusterState& state, uint32_t index,
                         const ProfileOptions& options,
                         const Allocator::ShareIdGenerator& new_share_id,
-                        const std::vector<DeviceId>& preferred = {});
+                        const DevicePreference& prefer = {});
 
 // The pod's claims that exist in the inventory, in spec.resourceClaims order: claims named by
 // the pod and those made from its templates (status.resourceClaimStatuses). Entries whose claim

@@ -366,16 +366,26 @@ void SextantGpuNormalize(GpuPolicy policy, std::vector<int64_t>& raw) {
 }
 
 std::vector<DeviceId> SextantGpuPreferredDevices(const ProfileOptions& options, const Pod& pod,
-                                                 const ClusterState& state, uint32_t index) {
+                                                 const ClusterState& state,
+                                                 const DynamicResourcesState& dra,
+                                                 uint32_t index) {
   if (!options.gpu_placement.enabled || pod.resource_claims.empty()) return {};
-  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, state, options);
-  if (!pre.state) return {};
-  SextantGpuPreScoreState s = SextantGpuPreScore(options.gpu_placement, pod, state,
-                                                 pre.state.get(), StableHash(pod.Key()));
+  SextantGpuPreScoreState s =
+      SextantGpuPreScore(options.gpu_placement, pod, state, &dra, StableHash(pod.Key()));
   if (s.skip || s.cpu_only) return {};
   SextantGpuNodeScore score = SextantGpuScore(s, state, index, state.node(index));
   if (!score.table || score.devices == 0) return {};
   return score.table->DeviceIds(score.devices);
+}
+
+absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
+SextantGpuReserve(const Pod& pod, const ClusterState& state, uint32_t index,
+                  const ProfileOptions& options,
+                  const Allocator::ShareIdGenerator& new_share_id) {
+  return DynamicResourcesReserve(
+      pod, state, index, options, new_share_id, [&](const DynamicResourcesState& dra) {
+        return SextantGpuPreferredDevices(options, pod, state, dra, index);
+      });
 }
 
 }  // namespace sextant

@@ -23,8 +23,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "dra/allocator.h"
 #include "plugins/dynamic_resources.h"
@@ -132,10 +134,19 @@ SextantGpuNodeScore SextantGpuScore(const SextantGpuPreScoreState& s, const Clus
 // 0..100 and are clamped. `raw` holds the feasible nodes' raw scores.
 void SextantGpuNormalize(GpuPolicy policy, std::vector<int64_t>& raw);
 
-// Reserve's device preference for `pod` on node slot `index`: the devices the policy picks
-// there, or none (not a GPU pod, placement off, or the table cannot take it).
+// Reserve's device preference for `pod` on node slot `index`, given DynamicResources' PreFilter
+// state for it: the devices the policy picks there, or none (not a GPU pod, placement off, or
+// the table cannot take it).
 std::vector<DeviceId> SextantGpuPreferredDevices(const ProfileOptions& options, const Pod& pod,
-                                                 const ClusterState& state, uint32_t index);
+                                                 const ClusterState& state,
+                                                 const DynamicResourcesState& dra,
+                                                 uint32_t index);
+
+// DynamicResourcesReserve with the devices Sextant's GPU placement picks tried first.
+absl::StatusOr<std::vector<std::pair<const ResourceClaim*, AllocationResult>>>
+SextantGpuReserve(const Pod& pod, const ClusterState& state, uint32_t index,
+                  const ProfileOptions& options,
+                  const Allocator::ShareIdGenerator& new_share_id);
 
 }  // namespace sextant
 

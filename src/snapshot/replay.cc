@@ -43,9 +43,7 @@ absl::Status ReserveClaims(ClusterState& state, const Pod& pod, uint32_t index,
                            std::vector<std::string>* devices) {
   if (pod.resource_claims.empty()) return absl::OkStatus();
   // Sextant's GPU placement picks the devices on the node; the allocator tries them first.
-  const std::vector<DeviceId> preferred =
-      SextantGpuPreferredDevices(options, pod, state, index);
-  auto allocated = DynamicResourcesReserve(pod, state, index, options, new_share_id, preferred);
+  auto allocated = SextantGpuReserve(pod, state, index, options, new_share_id);
   if (!allocated.ok()) return allocated.status();
   std::vector<ResourceClaim> updated;
   for (auto& [claim, allocation] : *allocated) {

@@ -319,10 +319,8 @@ absl::Status Engine::Assume(const Pod& pod, const std::string& node, const std::
     const int64_t index = state_->FindNode(node);
     if (index >= 0) {
       // Sextant's GPU placement picks the devices on the node; the allocator tries them first.
-      const std::vector<DeviceId> preferred = SextantGpuPreferredDevices(
-          evaluator_->options(), pod, *state_, static_cast<uint32_t>(index));
-      auto allocated = DynamicResourcesReserve(pod, *state_, static_cast<uint32_t>(index),
-                                               evaluator_->options(), NewShareId, preferred);
+      auto allocated = SextantGpuReserve(pod, *state_, static_cast<uint32_t>(index),
+                                         evaluator_->options(), NewShareId);
       if (!allocated.ok()) return allocated.status();
       for (auto& [claim, allocation] : *allocated) {
         pending.emplace_back(claim->Key(), allocation);

@@ -293,11 +293,13 @@ TEST_F(SextantGpuTest, ASharedPodCompletesThePartlyUsedGpu) {
   // Device choice on the chosen node: upstream's first fit is gpu-0 (idle), the policy's the
   // 470 left on gpu-1.
   const uint32_t n1 = static_cast<uint32_t>(state_->FindNode("n1"));
+  DynamicResourcesPreFilterResult pre = DynamicResourcesPreFilter(pod, *state_, ProfileOptions{});
+  ASSERT_TRUE(pre.state);
   std::vector<DeviceId> preferred =
-      SextantGpuPreferredDevices(Placement(GpuPolicy::kSextant), pod, *state_, n1);
+      SextantGpuPreferredDevices(Placement(GpuPolicy::kSextant), pod, *state_, *pre.state, n1);
   ASSERT_EQ(preferred.size(), 1u);
   EXPECT_EQ(preferred[0].device, "gpu-1");
-  auto reserved = DynamicResourcesReserve(pod, *state_, n1, ProfileOptions{}, {}, preferred);
+  auto reserved = SextantGpuReserve(pod, *state_, n1, Placement(GpuPolicy::kSextant), {});
   ASSERT_TRUE(reserved.ok()) << reserved.status();
   ASSERT_EQ(reserved->size(), 1u);
   EXPECT_EQ((*reserved)[0].second.devices[0].device, "gpu-1");
