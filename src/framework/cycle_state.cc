@@ -28,7 +28,7 @@ void FilterNode(const CycleState& cycle, const ClusterState& state, uint32_t ind
   if ((code = TaintTolerationFilter(*cycle.pod, node)) != FilterCode::kSuccess) {
     return fail(PluginId::kTaintToleration, code);
   }
-  if ((code = NodeAffinityFilter(cycle.node_affinity, node)) != FilterCode::kSuccess) {
+  if ((code = NodeAffinityFilter(cycle.node_affinity, node, index)) != FilterCode::kSuccess) {
     return fail(PluginId::kNodeAffinity, code);
   }
   FitFilterResult fit = NodeResourcesFitFilter(cycle.fit, node);
@@ -126,7 +126,7 @@ void FilterNodeWithNominatedPods(const CycleState& cycle, const ClusterState& st
 void PreFilterForFilters(const ProfileOptions& options, const ClusterState& state, const Pod& pod,
                          CycleState* cycle) {
   cycle->pod = &pod;
-  cycle->node_affinity = NodeAffinityPreFilter(pod);
+  cycle->node_affinity = NodeAffinityPreFilter(pod, &state.node_labels());
   cycle->fit = NodeResourcesFitPreFilter(pod, state.resources(), options);
   cycle->spread = PodTopologySpreadPreFilter(pod, state, SpreadArgs(options));
   cycle->pod_affinity = InterPodAffinityPreFilter(pod, state);

@@ -234,7 +234,7 @@ void Evaluator::Evaluate(const ClusterState& state, const Pod& pod, uint64_t ran
   cycle.pod = &pod;
 
   // ---- PreFilter ----
-  cycle.node_affinity = NodeAffinityPreFilter(pod);
+  cycle.node_affinity = NodeAffinityPreFilter(pod, &state.node_labels());
   if (cycle.node_affinity.conflict) {
     out.verdicts.clear();
     out.prefilter_plugin = PluginId::kNodeAffinity;

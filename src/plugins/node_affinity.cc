@@ -5,7 +5,121 @@
 
 namespace sextant {
 
-NodeAffinityPreFilterState NodeAffinityPreFilter(const Pod& pod) {
+IndexedNodeAffinity::IndexedNodeAffinity(const Pod& pod, const NodeLabelIndex& labels)
+    : labels_(&labels), exact_(pod) {
+  // nodeSelector is an exact match on each label, valid names or not (labels.SelectorFromSet).
+  for (const auto& [key, value] : pod.node_selector) {
+    Requirement r;
+    r.key = labels.FindKey(key);
+    if (r.key != NodeLabelIndex::kAbsent) {
+      r.by_value.assign(labels.value_count(r.key), false);
+      const int32_t id = labels.FindValue(r.key, value);
+      if (id != NodeLabelIndex::kAbsent) r.by_value[id] = true;
+    }
+    selector_.push_back(std::move(r));
+  }
+  if (pod.affinity && pod.affinity->node_affinity && pod.affinity->node_affinity->required) {
+    has_required_ = true;
+    for (const NodeSelectorTerm& term : pod.affinity->node_affinity->required->terms) {
+      if (term.match_expressions.empty() && term.match_fields.empty()) continue;
+      Term compiled;
+      for (const SelectorRequirement& r : term.match_expressions) {
+        CompiledRequirement requirement = CompiledRequirement::ForLabels(r);
+        compiled.valid = compiled.valid && requirement.valid();
+        compiled.expressions.push_back(Compile(requirement, labels));
+      }
+      for (const SelectorRequirement& r : term.match_fields) {
+        compiled.fields.push_back(CompiledRequirement::ForFields(r));
+        compiled.valid = compiled.valid && compiled.fields.back().valid();
+      }
+      terms_.push_back(std::move(compiled));
+    }
+  }
+}
+
+// The requirement's answer for every value its key has on some node, and for no value at all, as
+// CompiledRequirement::Matches gives it (In / NotIn touch only the values they list).
+IndexedNodeAffinity::Requirement IndexedNodeAffinity::Compile(
+    const CompiledRequirement& requirement, const NodeLabelIndex& labels) {
+  Requirement out;
+  const SelectorRequirement& r = requirement.requirement();
+  out.absent = requirement.Matches(Labels{});
+  out.key = labels.FindKey(r.key);
+  if (out.key == NodeLabelIndex::kAbsent) return out;
+  const int32_t count = labels.value_count(out.key);
+  if (r.op == SelectorOperator::kIn || r.op == SelectorOperator::kNotIn) {
+    const bool in = r.op == SelectorOperator::kIn;
+    out.by_value.assign(count, !in);
+    if (requirement.valid()) {
+      for (const std::string& value : r.values) {
+        const int32_t id = labels.FindValue(out.key, value);
+        if (id != NodeLabelIndex::kAbsent) out.by_value[id] = in;
+      }
+    }
+    return out;
+  }
+  if (r.op == SelectorOperator::kExists || r.op == SelectorOperator::kDoesNotExist) {
+    out.by_value.assign(count, r.op == SelectorOperator::kExists);
+    return out;
+  }
+  // Gt / Lt: each value parsed once.
+  out.by_value.resize(count);
+  Labels one;
+  for (int32_t id = 0; id < count; ++id) {
+    one.clear();
+    one.emplace(r.key, labels.value_name(out.key, id));
+    out.by_value[id] = requirement.Matches(one);
+  }
+  return out;
+}
+
+bool IndexedNodeAffinity::Test(const Requirement& requirement, uint32_t slot, bool* stale) const {
+  if (requirement.key == NodeLabelIndex::kAbsent) return requirement.absent;
+  const int32_t value = labels_->Value(requirement.key, slot);
+  if (value == NodeLabelIndex::kAbsent) return requirement.absent;
+  if (static_cast<size_t>(value) >= requirement.by_value.size()) {
+    *stale = true;
+    return false;
+  }
+  return requirement.by_value[value];
+}
+
+bool IndexedNodeAffinity::Matches(uint32_t slot, const Node& node) const {
+  bool stale = false;
+  const bool matches = MatchesColumns(slot, node, &stale);
+  return stale ? exact_.Matches(node) : matches;
+}
+
+bool IndexedNodeAffinity::MatchesColumns(uint32_t slot, const Node& node, bool* stale) const {
+  for (const Requirement& r : selector_) {
+    if (!Test(r, slot, stale)) return false;
+  }
+  if (!has_required_) return true;
+  for (const Term& term : terms_) {
+    if (!term.valid) continue;
+    bool matches = true;
+    for (const Requirement& r : term.expressions) {
+      if (!Test(r, slot, stale)) {
+        if (*stale) return false;
+        matches = false;
+        break;
+      }
+    }
+    // Upstream skips field matching for a node without a name (no fields to match against).
+    if (matches && !node.name.empty()) {
+      for (const CompiledRequirement& r : term.fields) {
+        if (!r.MatchesFields(node.name)) {
+          matches = false;
+          break;
+        }
+      }
+    }
+    if (matches) return true;
+  }
+  return false;
+}
+
+NodeAffinityPreFilterState NodeAffinityPreFilter(const Pod& pod, const NodeLabelIndex* labels) {
   NodeAffinityPreFilterState state;
   const NodeSelector* required = nullptr;
   if (pod.affinity && pod.affinity->node_affinity && pod.affinity->node_affinity->required) {
@@ -14,6 +128,7 @@ NodeAffinityPreFilterState NodeAffinityPreFilter(const Pod& pod) {
   if (required == nullptr && pod.node_selector.empty()) return state;
   state.skip = false;
   state.required.emplace(pod);
+  if (labels != nullptr) state.indexed.emplace(pod, *labels);
   if (required == nullptr || required->terms.empty()) return state;
 
   // Union over terms of the intersection of each term's metadata.name In values; a term without
@@ -44,8 +159,12 @@ NodeAffinityPreFilterState NodeAffinityPreFilter(const Pod& pod) {
   return state;
 }
 
-FilterCode NodeAffinityFilter(const NodeAffinityPreFilterState& state, const NodeInfo& node) {
-  if (state.skip || state.required->Matches(*node.node)) return FilterCode::kSuccess;
+FilterCode NodeAffinityFilter(const NodeAffinityPreFilterState& state, const NodeInfo& node,
+                              uint32_t slot) {
+  if (state.skip) return FilterCode::kSuccess;
+  if (state.indexed ? state.indexed->Matches(slot, *node.node) : state.required->Matches(*node.node)) {
+    return FilterCode::kSuccess;
+  }
   return FilterCode::kUnschedulableAndUnresolvable;
 }
 

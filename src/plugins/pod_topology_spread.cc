@@ -90,9 +90,9 @@ bool HasAllKeys(const ClusterState& state, const std::vector<SpreadConstraint>& 
 }
 
 // matchNodeInclusionPolicies.
-bool Included(const SpreadConstraint& c, const Pod& pod, const RequiredNodeAffinity& affinity,
-              const NodeInfo& node) {
-  if (c.honor_node_affinity && !affinity.Matches(*node.node)) return false;
+bool Included(const SpreadConstraint& c, const Pod& pod, const IndexedNodeAffinity& affinity,
+              uint32_t slot, const NodeInfo& node) {
+  if (c.honor_node_affinity && !affinity.Matches(slot, *node.node)) return false;
   if (c.honor_taints && TaintTolerationFilter(pod, node) != FilterCode::kSuccess) return false;
   return true;
 }
@@ -160,7 +160,7 @@ PodTopologySpreadPreFilterState PodTopologySpreadPreFilter(const Pod& pod, const
   if (s.constraints.empty()) return s;
   s.skip = false;
   const size_t n = s.constraints.size();
-  s.node_affinity.emplace(pod);
+  s.node_affinity.emplace(pod, state.node_labels());
   s.match_num.resize(n);
   s.domains.assign(n, 0);
   s.min_match.assign(n, 0);
@@ -178,7 +178,7 @@ PodTopologySpreadPreFilterState PodTopologySpreadPreFilter(const Pod& pod, const
     if (!HasAllKeys(state, s.constraints, node)) continue;
     const NodeInfo& info = state.node(node);
     for (size_t i = 0; i < n; ++i) {
-      if (!Included(s.constraints[i], pod, *s.node_affinity, info)) continue;
+      if (!Included(s.constraints[i], pod, *s.node_affinity, node, info)) continue;
       eligible[i][node] = 1;
       int64_t& num = s.match_num[i][NodeValue(state, s.constraints[i].key, node)];
       if (num == kNotDomain) {
@@ -236,7 +236,7 @@ void PodTopologySpreadUpdateWithPod(PodTopologySpreadPreFilterState& s, const Cl
   for (size_t i = 0; i < s.constraints.size(); ++i) {
     const SpreadConstraint& c = s.constraints[i];
     if (!c.selector.Matches(pod.labels)) continue;
-    if (!Included(c, *s.pod, *s.node_affinity, info)) continue;
+    if (!Included(c, *s.pod, *s.node_affinity, node, info)) continue;
     int32_t value = NodeValue(cluster, c.key, node);
     if (static_cast<size_t>(value) >= s.match_num[i].size()) {
       s.match_num[i].resize(value + 1, kNotDomain);
@@ -302,12 +302,12 @@ PodTopologySpreadPreScoreState PodTopologySpreadPreScore(const Pod& pod, const C
     s.weights.push_back(std::log(static_cast<double>(size + 2)));
     s.per_node[i] = MatchingPodsPerNode(state, s.constraints[i], pod.name_space);
   }
-  RequiredNodeAffinity affinity(pod);
+  const IndexedNodeAffinity affinity(pod, state.node_labels());
   for (uint32_t node : state.live_nodes()) {
     if (s.require_all_topologies && !HasAllKeys(state, s.constraints, node)) continue;
     const NodeInfo& info = state.node(node);
     for (size_t i = 0; i < n; ++i) {
-      if (!Included(s.constraints[i], pod, affinity, info)) continue;
+      if (!Included(s.constraints[i], pod, affinity, node, info)) continue;
       int64_t& count = s.counts[i][domain(i, node)];
       if (count < 0) continue;  // not a domain of a feasible node (hostname: none are)
       count += s.per_node[i][node];

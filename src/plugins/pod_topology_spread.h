@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "model/selectors.h"
+#include "plugins/node_affinity.h"
 #include "sextant/cluster_state.h"
 #include "sextant/evaluate.h"
 #include "state/node_info.h"
@@ -69,7 +70,7 @@ struct PodTopologySpreadPreFilterState {
   std::vector<int64_t> domains;        // eligible domains per constraint
   std::vector<int64_t> min_match;      // per constraint: minMatchNum
   std::vector<uint8_t> self_match;     // per constraint: the pod matches its own selector
-  std::optional<RequiredNodeAffinity> node_affinity;
+  std::optional<IndexedNodeAffinity> node_affinity;
 };
 
 PodTopologySpreadPreFilterState PodTopologySpreadPreFilter(const Pod& pod, const ClusterState& state,

@@ -84,6 +84,34 @@ TEST_P(NodeAffinityFilterTest, MatchesUpstream) {
   }
   auto state = MakeState({NodeBuilder(c.node_name).Labels(c.labels).Build()});
   EXPECT_EQ(NodeAffinityFilter(pre, NodeInfoFor(*state, c.node_name)), c.want);
+
+  // The same verdict through the state's label columns (what Evaluate uses), alone and beside
+  // nodes that carry the case's keys with other values or none of its labels.
+  for (bool crowded : {false, true}) {
+    SCOPED_TRACE(crowded ? "beside other nodes" : "alone");
+    std::vector<Node> nodes = {NodeBuilder(c.node_name).Labels(c.labels).Build()};
+    if (crowded) {
+      Labels other;
+      for (const auto& [key, value] : c.labels) other[key] = value + "0";
+      nodes.push_back(NodeBuilder("other-values").Labels(other).Build());
+      nodes.push_back(NodeBuilder("no-labels").Build());
+    }
+    auto indexed_state = MakeState(nodes);
+    NodeAffinityPreFilterState indexed = NodeAffinityPreFilter(c.pod, &indexed_state->node_labels());
+    ASSERT_EQ(indexed.indexed.has_value(), !indexed.skip);
+    const int64_t slot = indexed_state->FindNode(c.node_name);
+    ASSERT_GE(slot, 0);
+    EXPECT_EQ(NodeAffinityFilter(indexed, indexed_state->node(static_cast<uint32_t>(slot)),
+                                 static_cast<uint32_t>(slot)),
+              c.want);
+    for (const Node& node : nodes) {
+      const int64_t other_slot = indexed_state->FindNode(node.name);
+      const NodeInfo& info = indexed_state->node(static_cast<uint32_t>(other_slot));
+      EXPECT_EQ(NodeAffinityFilter(indexed, info, static_cast<uint32_t>(other_slot)),
+                NodeAffinityFilter(pre, info))
+          << node.name;
+    }
+  }
 }
 
 PodBuilder P() { return PodBuilder("default", "p"); }
