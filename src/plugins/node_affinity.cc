@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "absl/base/attributes.h"
+
 namespace sextant {
 
 IndexedNodeAffinity::IndexedNodeAffinity(const Pod& pod, const NodeLabelIndex& labels)
@@ -159,12 +161,21 @@ NodeAffinityPreFilterState NodeAffinityPreFilter(const Pod& pod, const NodeLabel
   return state;
 }
 
+namespace {
+
+// Kept out of line: inlined into Evaluate's node loop (through FilterNode) it made every pod's
+// cycle slower, those without node affinity included (BM_EvaluateBasicPod/5000 223 -> 357 us).
+ABSL_ATTRIBUTE_NOINLINE bool RequiredMatches(const NodeAffinityPreFilterState& state,
+                                             const NodeInfo& node, uint32_t slot) {
+  return state.indexed ? state.indexed->Matches(slot, *node.node)
+                       : state.required->Matches(*node.node);
+}
+
+}  // namespace
+
 FilterCode NodeAffinityFilter(const NodeAffinityPreFilterState& state, const NodeInfo& node,
                               uint32_t slot) {
-  if (state.skip) return FilterCode::kSuccess;
-  if (state.indexed ? state.indexed->Matches(slot, *node.node) : state.required->Matches(*node.node)) {
-    return FilterCode::kSuccess;
-  }
+  if (state.skip || RequiredMatches(state, node, slot)) return FilterCode::kSuccess;
   return FilterCode::kUnschedulableAndUnresolvable;
 }
 
