@@ -46,6 +46,8 @@ class CompiledNodeSelectorTerm {
   bool empty() const { return empty_; }
   bool valid() const { return valid_; }
   bool Matches(const Node& node) const;
+  const std::vector<CompiledRequirement>& expressions() const { return expressions_; }
+  const std::vector<CompiledRequirement>& fields() const { return fields_; }
 
  private:
   bool empty_ = true;
@@ -60,6 +62,8 @@ class RequiredNodeAffinity {
  public:
   explicit RequiredNodeAffinity(const Pod& pod);
   bool Matches(const Node& node) const;
+  bool has_required() const { return has_required_; }
+  const std::vector<CompiledNodeSelectorTerm>& terms() const { return terms_; }
 
  private:
   const Labels* node_selector_ = nullptr;

@@ -20,22 +20,14 @@ IndexedNodeAffinity::IndexedNodeAffinity(const Pod& pod, const NodeLabelIndex& l
     }
     selector_.push_back(std::move(r));
   }
-  if (pod.affinity && pod.affinity->node_affinity && pod.affinity->node_affinity->required) {
-    has_required_ = true;
-    for (const NodeSelectorTerm& term : pod.affinity->node_affinity->required->terms) {
-      if (term.match_expressions.empty() && term.match_fields.empty()) continue;
-      Term compiled;
-      for (const SelectorRequirement& r : term.match_expressions) {
-        CompiledRequirement requirement = CompiledRequirement::ForLabels(r);
-        compiled.valid = compiled.valid && requirement.valid();
-        compiled.expressions.push_back(Compile(requirement, labels));
-      }
-      for (const SelectorRequirement& r : term.match_fields) {
-        compiled.fields.push_back(CompiledRequirement::ForFields(r));
-        compiled.valid = compiled.valid && compiled.fields.back().valid();
-      }
-      terms_.push_back(std::move(compiled));
+  for (size_t i = 0; i < exact_.terms().size(); ++i) {
+    const CompiledNodeSelectorTerm& term = exact_.terms()[i];
+    if (!term.valid()) continue;
+    Term compiled{i, {}};
+    for (const CompiledRequirement& r : term.expressions()) {
+      compiled.expressions.push_back(Compile(r, labels));
     }
+    terms_.push_back(std::move(compiled));
   }
 }
 
@@ -96,9 +88,8 @@ bool IndexedNodeAffinity::MatchesColumns(uint32_t slot, const Node& node, bool* 
   for (const Requirement& r : selector_) {
     if (!Test(r, slot, stale)) return false;
   }
-  if (!has_required_) return true;
+  if (!exact_.has_required()) return true;
   for (const Term& term : terms_) {
-    if (!term.valid) continue;
     bool matches = true;
     for (const Requirement& r : term.expressions) {
       if (!Test(r, slot, stale)) {
@@ -109,7 +100,7 @@ bool IndexedNodeAffinity::MatchesColumns(uint32_t slot, const Node& node, bool* 
     }
     // Upstream skips field matching for a node without a name (no fields to match against).
     if (matches && !node.name.empty()) {
-      for (const CompiledRequirement& r : term.fields) {
+      for (const CompiledRequirement& r : exact_.terms()[term.index].fields()) {
         if (!r.MatchesFields(node.name)) {
           matches = false;
           break;

@@ -36,10 +36,10 @@ class IndexedNodeAffinity {
     bool absent = false;                    // the answer for a node without the label
     std::vector<bool> by_value;             // the answer per value id of the key
   };
+  // One of exact_'s terms (an invalid one matches nothing): its label requirements as tables.
   struct Term {
-    bool valid = true;  // an invalid requirement: the term matches nothing
+    size_t index = 0;  // into exact_.terms()
     std::vector<Requirement> expressions;
-    std::vector<CompiledRequirement> fields;
   };
   static Requirement Compile(const CompiledRequirement& requirement, const NodeLabelIndex& labels);
   // False with *stale set when the node carries a value id interned after construction.
@@ -48,9 +48,8 @@ class IndexedNodeAffinity {
 
   const NodeLabelIndex* labels_;
   RequiredNodeAffinity exact_;  // for a node whose labels the tables predate
-  std::vector<Requirement> selector_;  // spec.nodeSelector, one In requirement per label
-  bool has_required_ = false;
-  std::vector<Term> terms_;  // empty terms dropped, as upstream
+  std::vector<Requirement> selector_;  // spec.nodeSelector, one exact match per label
+  std::vector<Term> terms_;             // exact_'s valid terms
 };
 
 struct NodeAffinityPreFilterState {
