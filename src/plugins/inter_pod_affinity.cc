@@ -53,7 +53,19 @@ std::vector<AffinityTerm> Resolved(std::vector<AffinityTerm> terms, const Cluste
 void TopologyPairCounts::Add(int32_t key, int32_t value, int64_t delta) {
   auto [it, inserted] = counts_.try_emplace(Pair(key, value), 0);
   it->second += delta;
-  if (it->second == 0) counts_.erase(it);
+  const bool erased = it->second == 0;
+  if (erased) counts_.erase(it);
+  if (inserted == erased) return;  // the set of pairs is unchanged
+  size_t k = static_cast<size_t>(std::find(keys_.begin(), keys_.end(), key) - keys_.begin());
+  if (k == keys_.size()) {
+    keys_.push_back(key);
+    pairs_per_key_.push_back(0);
+  }
+  pairs_per_key_[k] += inserted ? 1 : -1;
+  if (pairs_per_key_[k] == 0) {
+    keys_.erase(keys_.begin() + static_cast<ptrdiff_t>(k));
+    pairs_per_key_.erase(pairs_per_key_.begin() + static_cast<ptrdiff_t>(k));
+  }
 }
 
 int64_t TopologyPairCounts::Get(int32_t key, int32_t value) const {
@@ -152,9 +164,9 @@ InterPodAffinityFilterResult InterPodAffinityFilter(const InterPodAffinityPreFil
     }
   }
   // satisfyExistingPodsAntiAffinity: any of the node's label pairs with a matching anti term.
-  for (const auto& [pair, count] : s.existing_anti_affinity.pairs()) {
-    if (count > 0 && labels.Value(TopologyPairCounts::KeyOf(pair), node) ==
-                         TopologyPairCounts::ValueOf(pair)) {
+  for (int32_t key : s.existing_anti_affinity.keys()) {
+    int32_t value = labels.Value(key, node);
+    if (value != kAbsent && s.existing_anti_affinity.Get(key, value) > 0) {
       out.code = FilterCode::kUnschedulable;
       out.reason = InterPodAffinityReason::kExistingAntiAffinity;
       return out;

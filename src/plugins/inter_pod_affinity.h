@@ -39,11 +39,17 @@ class TopologyPairCounts {
   bool empty() const { return counts_.empty(); }
   // Every pair with its count.
   const absl::flat_hash_map<uint64_t, int64_t>& pairs() const { return counts_; }
+  // The keys of the pairs, each once, in the order they first appeared: a node matches a pair
+  // only through its value for one of these, so Filter looks up one pair per key instead of
+  // walking every pair (a group of N pods with hostname anti-affinity has N pairs).
+  const std::vector<int32_t>& keys() const { return keys_; }
   static int32_t KeyOf(uint64_t pair) { return static_cast<int32_t>(pair >> 32); }
   static int32_t ValueOf(uint64_t pair) { return static_cast<int32_t>(pair & 0xffffffffu); }
 
  private:
   absl::flat_hash_map<uint64_t, int64_t> counts_;
+  std::vector<int32_t> keys_;
+  std::vector<int64_t> pairs_per_key_;  // parallel to keys_
 };
 
 struct InterPodAffinityPreFilterState {

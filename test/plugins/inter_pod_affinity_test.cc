@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sextant/evaluate.h"
 #include "state/indexes.h"
@@ -1027,6 +1028,58 @@ TEST(InterPodAffinityFilterTest, RemovePodHostScopedAffinityCount) {
   InterPodAffinityUpdateWithPod(s, *state, *record, a, -1);
   EXPECT_EQ(InterPodAffinityFilter(s, *state, a).code, FilterCode::kSuccess);
   EXPECT_EQ(InterPodAffinityFilter(s, *state, b).code, FilterCode::kSuccess);
+}
+
+// Filter finds existing anti-affinity pairs through the counts' keys: the keys follow the pairs
+// as they are added and removed, whatever the order.
+TEST(TopologyPairCountsTest, KeysFollowThePairs) {
+  TopologyPairCounts counts;
+  EXPECT_TRUE(counts.keys().empty());
+  counts.Add(7, 1, 1);
+  counts.Add(3, 2, 1);
+  counts.Add(7, 4, 2);
+  EXPECT_THAT(counts.keys(), ::testing::ElementsAre(7, 3));
+  counts.Add(7, 1, -1);  // (7, 1) gone, (7, 4) keeps key 7
+  EXPECT_THAT(counts.keys(), ::testing::ElementsAre(7, 3));
+  EXPECT_EQ(counts.Get(7, 1), 0);
+  counts.Add(7, 4, -2);
+  EXPECT_THAT(counts.keys(), ::testing::ElementsAre(3));
+  counts.Add(3, 2, -1);
+  EXPECT_TRUE(counts.keys().empty());
+  EXPECT_TRUE(counts.empty());
+  counts.Add(5, 0, -1);  // a removal before any addition keeps a negative count and its key
+  EXPECT_THAT(counts.keys(), ::testing::ElementsAre(5));
+  EXPECT_EQ(counts.Get(5, 0), -1);
+  counts.Add(5, 0, 1);
+  EXPECT_TRUE(counts.keys().empty());
+}
+
+// An existing pod's hostname anti-affinity term blocks only its own node, and stops blocking it
+// once the pod is removed through the PreFilter extension; adding it on another node moves the
+// block there.
+TEST(InterPodAffinityFilterTest, ExistingAntiAffinityFollowsAddRemovePod) {
+  const Pod pending = PodW().Name("pending").Label("color", "green");
+  const Pod existing = PodW()
+                           .Name("existing")
+                           .Node("nodeA")
+                           .Label("color", "green")
+                           .AntiIn("color", kHostname, {"green"});
+  const std::vector<Node> nodes = {N("nodeA", {{kHostname, "nodeA"}, {"zone", "z1"}}),
+                                   N("nodeB", {{kHostname, "nodeB"}, {"zone", "z1"}})};
+  auto state = BuildState({}, nodes, {existing});
+  InterPodAffinityPreFilterState s = InterPodAffinityPreFilter(pending, *state);
+  ASSERT_FALSE(s.skip);
+  const uint32_t a = NodeIndex(*state, "nodeA");
+  const uint32_t b = NodeIndex(*state, "nodeB");
+  EXPECT_EQ(InterPodAffinityFilter(s, *state, a).code, FilterCode::kUnschedulable);
+  EXPECT_EQ(InterPodAffinityFilter(s, *state, b).code, FilterCode::kSuccess);
+  const PodRecord* record = state->FindPod(existing.Key());
+  ASSERT_NE(record, nullptr);
+  InterPodAffinityUpdateWithPod(s, *state, *record, a, -1);
+  EXPECT_EQ(InterPodAffinityFilter(s, *state, a).code, FilterCode::kSuccess);
+  InterPodAffinityUpdateWithPod(s, *state, *record, b, 1);
+  EXPECT_EQ(InterPodAffinityFilter(s, *state, a).code, FilterCode::kSuccess);
+  EXPECT_EQ(InterPodAffinityFilter(s, *state, b).code, FilterCode::kUnschedulable);
 }
 
 // ---- Score ----
