@@ -95,20 +95,38 @@ type CacheView struct {
 	Sum   uint64
 	// Each calls f for every node of the snapshot; AwaitView calls it only when the totals differ.
 	Each func(f func(name string, s NodeState))
+	// Has reports whether the snapshot has a node of that name (nil: a view of no snapshot).
+	Has func(name string) bool
 }
 
 // SnapshotView computes CacheViews of the scheduler's snapshots, keeping each node's state
-// until its NodeInfo generation changes: a cycle costs a map lookup per node, and hashing only for
-// nodes that changed since the last cycle. Safe for concurrent use.
+// until its NodeInfo generation changes. The scheduler's snapshot keeps one NodeInfo per node
+// for as long as the node exists and lists them in the same order from cycle to cycle (the list
+// is rebuilt only when nodes come or go), so a cycle whose list holds the same NodeInfos at the
+// same positions as the last one costs a comparison and a generation read per node, and hashing
+// only for nodes that changed; any other list is looked up node by node by name. Safe for
+// concurrent use.
 type SnapshotView struct {
 	mu     sync.Mutex
 	byNode map[string]cachedNode
+	// The last list View saw, by position, and its totals; index maps the names in it to their
+	// positions. Replaced, never modified, when a list differs in length or identity: a
+	// CacheView's Has keeps reading the list it was made from.
+	last  []lastNode
+	index map[string]int
 }
 
 type cachedNode struct {
 	generation int64
 	state      NodeState
 	fp         uint64
+}
+
+type lastNode struct {
+	info       fwk.NodeInfo
+	generation int64
+	fp         uint64 // 0 for a NodeInfo without a node
+	present    bool   // the NodeInfo has a node
 }
 
 // View returns the CacheView of the snapshot nodes (what PreFilter receives, or
@@ -119,44 +137,94 @@ func (sv *SnapshotView) View(nodes []fwk.NodeInfo) CacheView {
 	if sv.byNode == nil {
 		sv.byNode = make(map[string]cachedNode, len(nodes))
 	}
-	var sum uint64
-	count := 0
-	for _, ni := range nodes {
+	sum, count, ok := sv.sameList(nodes)
+	if !ok {
+		sum, count = sv.lookUp(nodes)
+	}
+	last, index := sv.last, sv.index
+	// Each reads the NodeInfos again (the cycle's snapshot does not change during the cycle).
+	return CacheView{Nodes: count, Sum: sum,
+		Each: func(f func(string, NodeState)) {
+			for _, ni := range nodes {
+				if n := ni.Node(); n != nil {
+					f(n.Name, sv.state(ni))
+				}
+			}
+		},
+		Has: func(name string) bool {
+			i, ok := index[name]
+			return ok && last[i].present
+		}}
+}
+
+// sameList totals nodes when it holds the NodeInfos of the last list at the same positions,
+// refreshing those whose generation changed; ok is false for any other list.
+func (sv *SnapshotView) sameList(nodes []fwk.NodeInfo) (sum uint64, count int, ok bool) {
+	if len(nodes) != len(sv.last) || len(nodes) == 0 {
+		return 0, 0, false
+	}
+	for i, ni := range nodes {
+		if sv.last[i].info != ni {
+			return 0, 0, false
+		}
+	}
+	for i, ni := range nodes {
+		e := &sv.last[i]
+		if gen := ni.GetGeneration(); gen != e.generation {
+			n := ni.Node()
+			if (n != nil) != e.present {
+				return 0, 0, false // a node gone from its NodeInfo: rebuild the index
+			}
+			e.generation = gen
+			if n != nil {
+				e.fp = sv.refresh(n.Name, ni, gen).fp
+			}
+		}
+		if e.present {
+			sum += e.fp
+			count++
+		}
+	}
+	return sum, count, true
+}
+
+// lookUp totals nodes node by node through byNode and makes nodes the last list.
+func (sv *SnapshotView) lookUp(nodes []fwk.NodeInfo) (sum uint64, count int) {
+	last := make([]lastNode, len(nodes))
+	index := make(map[string]int, len(nodes))
+	for i, ni := range nodes {
+		gen := ni.GetGeneration()
+		last[i] = lastNode{info: ni, generation: gen}
 		n := ni.Node()
 		if n == nil {
 			continue
 		}
 		count++
-		gen := ni.GetGeneration()
 		c, ok := sv.byNode[n.Name]
 		if !ok || c.generation != gen {
-			st := nodeInfoState(ni)
-			c = cachedNode{generation: gen, state: st, fp: st.Fingerprint()}
-			sv.byNode[n.Name] = c
+			c = sv.refresh(n.Name, ni, gen)
 		}
 		sum += c.fp
+		last[i].fp, last[i].present = c.fp, true
+		index[n.Name] = i
 	}
+	sv.last, sv.index = last, index
 	if len(sv.byNode) > 2*count+64 { // nodes deleted since: keep the cache O(nodes)
-		keep := make(map[string]bool, count)
-		for _, ni := range nodes {
-			if n := ni.Node(); n != nil {
-				keep[n.Name] = true
-			}
-		}
 		for name := range sv.byNode {
-			if !keep[name] {
+			if _, ok := index[name]; !ok {
 				delete(sv.byNode, name)
 			}
 		}
 	}
-	// Each reads the NodeInfos again (the cycle's snapshot does not change during the cycle).
-	return CacheView{Nodes: count, Sum: sum, Each: func(f func(string, NodeState)) {
-		for _, ni := range nodes {
-			if n := ni.Node(); n != nil {
-				f(n.Name, sv.state(ni))
-			}
-		}
-	}}
+	return sum, count
+}
+
+// refresh computes and caches the state of node name at generation gen.
+func (sv *SnapshotView) refresh(name string, ni fwk.NodeInfo, gen int64) cachedNode {
+	st := nodeInfoState(ni)
+	c := cachedNode{generation: gen, state: st, fp: st.Fingerprint()}
+	sv.byNode[name] = c
+	return c
 }
 
 func (sv *SnapshotView) state(ni fwk.NodeInfo) NodeState {

@@ -145,7 +145,21 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 
 // BenchmarkConsistencyGuard5kNodes is the guard's cost per cycle in steady state (engine in step,
 // snapshot unchanged since the last cycle but for one node): 5,000 nodes, 25,000 pods.
+// in-place: the changed node's NodeInfo is updated in place, as the scheduler's cache updates
+// its snapshot (UpdateSnapshot copies a changed node into the NodeInfo the snapshot holds), so
+// the list is the last one; new-list: it is a new NodeInfo, so every node is looked up by name
+// (what a cycle after nodes came or went costs).
 func BenchmarkConsistencyGuard5kNodes(b *testing.B) {
+	for _, inPlace := range []bool{true, false} {
+		name := "new-list"
+		if inPlace {
+			name = "in-place"
+		}
+		b.Run(name, func(b *testing.B) { benchConsistencyGuard(b, inPlace) })
+	}
+}
+
+func benchConsistencyGuard(b *testing.B, inPlace bool) {
 	objects := benchCluster(5000, 25000)
 	var changes []*sextantv1.Change
 	byNode := map[string][]*v1.Pod{}
@@ -173,20 +187,93 @@ func BenchmarkConsistencyGuard5kNodes(b *testing.B) {
 	}
 	extra := benchPod("bench", "extra", nodes[0].Name, 1)
 	extra.UID = types.UID("uid-extra")
+	// The first node's two states, made once so that the loop times the guard.
+	withExtra := nodeInfo(nodes[0], append(append([]*v1.Pod{}, byNode[nodes[0].Name]...), extra)...).(*framework.NodeInfo)
+	without := nodeInfo(nodes[0], byNode[nodes[0].Name]...).(*framework.NodeInfo)
+	generation := infos[0].GetGeneration()
+	setFirst := func(ni *framework.NodeInfo) {
+		generation++ // the cache's newer generation
+		ni.Generation = generation
+		if inPlace {
+			*infos[0].(*framework.NodeInfo) = *ni
+		} else {
+			infos[0] = ni
+		}
+	}
+	addExtra := &sextantv1.Change{Change: &sextantv1.Change_UpsertPod{UpsertPod: PodToProto(extra)}}
+	removeExtra := deleteChange(sextantv1.ObjectRef_POD, "bench", "extra")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		// One node changed since the last cycle (a pod bound and acknowledged), as in a busy cluster.
 		if i%2 == 0 {
-			infos[0] = nodeInfo(nodes[0], append(append([]*v1.Pod{}, byNode[nodes[0].Name]...), extra)...)
-			c.view.apply(&sextantv1.Change{Change: &sextantv1.Change_UpsertPod{UpsertPod: PodToProto(extra)}})
+			setFirst(withExtra)
+			c.view.apply(addExtra)
 		} else {
-			infos[0] = nodeInfo(nodes[0], byNode[nodes[0].Name]...)
-			c.view.apply(deleteChange(sextantv1.ObjectRef_POD, "bench", "extra"))
+			setFirst(without)
+			c.view.apply(removeExtra)
 		}
 		if err := c.AwaitView(ctx, view.View(infos), 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	_ = fmt.Sprint
+}
+
+// TestSnapshotViewFollowsTheList: whatever happens between cycles (a NodeInfo updated in place,
+// nodes added, removed or reordered, a NodeInfo that lost its node), View's totals and Has are
+// those of a view computed from scratch.
+func TestSnapshotViewFollowsTheList(t *testing.T) {
+	n := func(i int) *v1.Node { return node(fmt.Sprintf("n%d", i)) }
+	p := func(name, nodeName string) *v1.Pod { return pod("ns", name, nodeName) }
+	infos := []fwk.NodeInfo{nodeInfo(n(0)), nodeInfo(n(1), p("a", "n1")), nodeInfo(n(2))}
+	var view SnapshotView
+	check := func(step string, list []fwk.NodeInfo) {
+		t.Helper()
+		var fresh SnapshotView
+		got, want := view.View(list), fresh.View(list)
+		if got.Nodes != want.Nodes || got.Sum != want.Sum {
+			t.Fatalf("%s: view (%d nodes, sum %x), from scratch (%d, %x)", step, got.Nodes, got.Sum, want.Nodes, want.Sum)
+		}
+		for i := 0; i < 6; i++ {
+			name := fmt.Sprintf("n%d", i)
+			if got.Has(name) != want.Has(name) {
+				t.Fatalf("%s: Has(%s) = %v, from scratch %v", step, name, got.Has(name), want.Has(name))
+			}
+		}
+	}
+	check("first list", infos)
+	check("same list", infos)
+	before := view.View(infos)
+
+	// A pod bound on n2: the scheduler copies the node's new state into the same NodeInfo.
+	updated := nodeInfo(n(2), p("b", "n2"))
+	updated.(*framework.NodeInfo).Generation = infos[2].GetGeneration() + 1
+	*infos[2].(*framework.NodeInfo) = *updated.(*framework.NodeInfo)
+	check("pod added in place", infos)
+	if after := view.View(infos); after.Sum == before.Sum {
+		t.Fatal("the sum did not change with a pod added")
+	}
+
+	// n3 added at the front (the node tree's order is not the order nodes came in).
+	infos = append([]fwk.NodeInfo{nodeInfo(n(3))}, infos...)
+	check("node added", infos)
+	// n1 removed, n4 added in its place: same length, other NodeInfos.
+	infos[2] = nodeInfo(n(4))
+	check("node replaced", infos)
+	// Reordered.
+	infos[0], infos[3] = infos[3], infos[0]
+	check("reordered", infos)
+	// A NodeInfo whose node is gone (pods still on it), updated in place.
+	gone := framework.NewNodeInfo(p("c", "n0"))
+	gone.Generation = infos[1].GetGeneration() + 1
+	*infos[1].(*framework.NodeInfo) = *gone
+	check("node gone in place", infos)
+	// And back.
+	back := nodeInfo(n(0), p("c", "n0"))
+	back.(*framework.NodeInfo).Generation = gone.Generation + 1
+	*infos[1].(*framework.NodeInfo) = *back.(*framework.NodeInfo)
+	check("node back in place", infos)
+	check("empty list", nil)
+	check("list after the empty one", infos)
 }

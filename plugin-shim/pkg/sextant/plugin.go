@@ -107,10 +107,10 @@ func NewWithHandle(client engineclient.Client, h fwk.Handle, fts feature.Feature
 // own pace; when the engine has not yet acknowledged an event the snapshot already reflects,
 // wait (bounded) for it. Past the bound the cycle fails with an Error status, so the pod is
 // retried after backoff instead of being parked as unschedulable on a stale answer.
-func (pl *Plugin) awaitEngine(ctx context.Context, logger klog.Logger, what string, pod *v1.Pod, nodes []fwk.NodeInfo) *fwk.Status {
+func (pl *Plugin) awaitEngine(ctx context.Context, logger klog.Logger, what string, pod *v1.Pod, view engineclient.CacheView) *fwk.Status {
 	start := time.Now()
 	if w, ok := pl.client.(engineclient.ViewWaiter); ok {
-		if err := w.AwaitView(ctx, pl.snapshot.View(nodes), pl.consistencyWait); err != nil {
+		if err := w.AwaitView(ctx, view, pl.consistencyWait); err != nil {
 			logger.Error(err, "Engine is behind the scheduler's cache; failing the scheduling cycle closed", "call", what)
 			return fwk.AsStatus(fmt.Errorf("failing closed: %w", err))
 		}
@@ -159,11 +159,12 @@ func (a *assumed) Clone() fwk.StateData { return a }
 // PreFilter implements fwk.PreFilterPlugin: one Evaluate call for the pod.
 func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.Pod, nodes []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
 	logger := pl.logger(ctx, pod)
-	if st := pl.awaitEngine(ctx, logger, "Evaluate", pod, nodes); st != nil {
+	view := pl.snapshot.View(nodes)
+	if st := pl.awaitEngine(ctx, logger, "Evaluate", pod, view); st != nil {
 		return nil, st
 	}
 	resp, err := pl.client.Evaluate(ctx, pod)
-	if err == nil && resp.ChosenNode != "" && chosenOnly(resp.ChosenNode, nodes) == nil {
+	if err == nil && resp.ChosenNode != "" && chosenOnly(resp.ChosenNode, view) == nil {
 		// The engine chose a node the cycle's snapshot does not have yet: the framework will
 		// pick among the snapshot's feasible nodes, so every node's result is needed.
 		resp, err = pl.client.EvaluateAll(ctx, pod)
@@ -190,7 +191,7 @@ func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.P
 	}
 	logger.V(4).Info("Engine evaluated the pod", "chosenNode", resp.ChosenNode, "feasibleNodes", resp.FeasibleNodes,
 		"nodes", len(resp.Nodes), "appliedSequence", resp.AppliedSequence, "epoch", resp.Epoch)
-	return chosenOnly(resp.ChosenNode, nodes), nil
+	return chosenOnly(resp.ChosenNode, view), nil
 }
 
 // chosenOnly narrows the cycle to the engine's chosen node when the cycle's snapshot has it: the
@@ -201,16 +202,11 @@ func (pl *Plugin) PreFilter(ctx context.Context, state fwk.CycleState, pod *v1.P
 // the FailedScheduling reasons and preemption's candidates cover every node, as upstream. When
 // the engine chose a node the snapshot lacks (the engine saw it first), nothing is narrowed and
 // the framework picks among the snapshot's feasible nodes.
-func chosenOnly(chosen string, nodes []fwk.NodeInfo) *fwk.PreFilterResult {
-	if chosen == "" {
+func chosenOnly(chosen string, view engineclient.CacheView) *fwk.PreFilterResult {
+	if chosen == "" || !view.Has(chosen) {
 		return nil
 	}
-	for _, ni := range nodes {
-		if n := ni.Node(); n != nil && n.Name == chosen {
-			return &fwk.PreFilterResult{NodeNames: sets.New(chosen)}
-		}
-	}
-	return nil
+	return &fwk.PreFilterResult{NodeNames: sets.New(chosen)}
 }
 
 // PreFilterExtensions implements fwk.PreFilterPlugin. The engine's answer does not change when

@@ -101,7 +101,7 @@ func (pl *Plugin) preempt(ctx context.Context, state fwk.CycleState, pod *v1.Pod
 	if err != nil {
 		return nil, fwk.AsStatus(fmt.Errorf("preemption: listing the scheduler's snapshot: %w", err))
 	}
-	if st := pl.awaitEngine(ctx, logger, "Preempt", pod, nodes); st != nil {
+	if st := pl.awaitEngine(ctx, logger, "Preempt", pod, pl.snapshot.View(nodes)); st != nil {
 		return nil, fwk.NewStatus(st.Code(), preemptionMessagePrefix+st.Message())
 	}
 	resp, err := pl.client.Preempt(ctx, pod)
