@@ -404,17 +404,34 @@ func TestAwaitDRA(t *testing.T) {
 
 func TestDRAHashesPrune(t *testing.T) {
 	var h draHashes
-	stored := map[string]bool{}
-	for i := 0; i < 200; i++ {
+	objects := make([]*int, 200)
+	for i := range objects {
+		objects[i] = new(int)
 		key := fmt.Sprintf("RESOURCE_SLICE//s%d", i)
-		h.get(key, i, func() *sextantv1.Change { return deleteChange(sextantv1.ObjectRef_RESOURCE_SLICE, "", key) })
-		if i < 10 {
-			stored[key] = true
+		if got, _ := h.get(objects[i], func() string { return key },
+			func() *sextantv1.Change { return deleteChange(sextantv1.ObjectRef_RESOURCE_SLICE, "", key) }); got != key {
+			t.Fatalf("get returned key %q, want %q", got, key)
 		}
 	}
-	h.prune(stored)
-	if len(h.byKey) != 10 {
-		t.Errorf("after pruning %d entries are cached, want the 10 stored objects'", len(h.byKey))
+	again, _ := h.get(objects[3], func() string { return "recomputed" }, nil)
+	if again != "RESOURCE_SLICE//s3" {
+		t.Errorf("a cached object's key was recomputed: %q", again)
+	}
+	h.prune(func(yield func(any)) {
+		for _, o := range objects[:10] {
+			yield(o)
+		}
+	})
+	if len(h.byObj) != 10 {
+		t.Errorf("after pruning %d entries are cached, want the 10 stored objects'", len(h.byObj))
+	}
+	h.prune(func(yield func(any)) {
+		for _, o := range objects[:10] {
+			yield(o)
+		}
+	})
+	if len(h.byObj) != 10 {
+		t.Errorf("a prune below the bound dropped entries: %d left", len(h.byObj))
 	}
 }
 

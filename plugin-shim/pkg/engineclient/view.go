@@ -259,6 +259,8 @@ type engineView struct {
 	// dra holds a hash of each DRA object (device class, resource slice, resource claim) as
 	// the engine acknowledged it, by ObjectKey (view_dra.go).
 	dra map[string]uint64
+	// draClassesAndSlices counts the device classes and resource slices in dra.
+	draClassesAndSlices int
 }
 
 type nodeRec struct {
@@ -367,7 +369,11 @@ func (v *engineView) applyLocked(change *sextantv1.Change) {
 		}
 		v.setPod(key, next)
 	case *sextantv1.Change_UpsertDeviceClass, *sextantv1.Change_UpsertResourceSlice, *sextantv1.Change_UpsertResourceClaim:
-		v.dra[draKey(change)] = draChangeHash(change)
+		key := draKey(change)
+		if _, ok := v.dra[key]; !ok && isClassOrSliceKey(key) {
+			v.draClassesAndSlices++
+		}
+		v.dra[key] = draChangeHash(change)
 	case *sextantv1.Change_Delete:
 		switch x.Delete.Kind {
 		case sextantv1.ObjectRef_NODE:
@@ -377,7 +383,11 @@ func (v *engineView) applyLocked(change *sextantv1.Change) {
 		case sextantv1.ObjectRef_POD:
 			v.setPod(podKey(x.Delete.Namespace, x.Delete.Name), nil)
 		case sextantv1.ObjectRef_DEVICE_CLASS, sextantv1.ObjectRef_RESOURCE_SLICE, sextantv1.ObjectRef_RESOURCE_CLAIM:
-			delete(v.dra, draKey(change))
+			key := draKey(change)
+			if _, ok := v.dra[key]; ok && isClassOrSliceKey(key) {
+				v.draClassesAndSlices--
+			}
+			delete(v.dra, key)
 		}
 	}
 }
@@ -399,6 +409,7 @@ func (v *engineView) reset(objects []*sextantv1.Change, keepAssumed bool) {
 		}
 	}
 	v.nodes, v.pods, v.count, v.sum, v.dra = map[string]*nodeRec{}, map[string]*podRec{}, 0, 0, map[string]uint64{}
+	v.draClassesAndSlices = 0
 	for _, o := range objects {
 		v.applyLocked(o)
 	}

@@ -66,45 +66,61 @@ func draChangeHash(change *sextantv1.Change) uint64 {
 	return mix64(maphash.Bytes(viewSeed, b)) | 1
 }
 
-// draHashes caches the hash of each store object's change by object identity: an informer
-// replaces the object on every update, so a hit is always current.
+// draHashes caches each store object's view key and change hash by object identity: an
+// informer replaces the object on every update, so a hit is always current.
 type draHashes struct {
 	mu    sync.Mutex
-	byKey map[string]draHash
+	byObj map[any]draHash
 }
 
 type draHash struct {
-	obj  any
+	key  string
 	hash uint64
 }
 
-// prune drops the entries of objects no longer stored once the cache has grown well past them
-// (slices are re-created under new names when a driver restarts).
-func (h *draHashes) prune(stored map[string]bool) {
+// get returns the object's view key and change hash, computed on the first sight of obj.
+func (h *draHashes) get(obj any, key func() string, change func() *sextantv1.Change) (string, uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.byKey) <= 2*len(stored)+64 {
-		return
+	if e, ok := h.byObj[obj]; ok {
+		return e.key, e.hash
 	}
-	for key := range h.byKey {
-		if !stored[key] {
-			delete(h.byKey, key)
-		}
+	if h.byObj == nil {
+		h.byObj = map[any]draHash{}
 	}
+	e := draHash{key: key(), hash: draChangeHash(change())}
+	h.byObj[obj] = e
+	return e.key, e.hash
 }
 
-func (h *draHashes) get(key string, obj any, change func() *sextantv1.Change) uint64 {
+// prune drops the entries of objects no longer stored once the cache has grown well past them
+// (every update replaces an object; slices are re-created under new names when a driver
+// restarts). stored lists the objects the stores hold now.
+func (h *draHashes) prune(stored func(yield func(obj any))) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if e, ok := h.byKey[key]; ok && e.obj == obj {
-		return e.hash
+	n := 0
+	stored(func(any) { n++ })
+	if len(h.byObj) <= 2*n+64 {
+		return
 	}
-	if h.byKey == nil {
-		h.byKey = map[string]draHash{}
-	}
-	hash := draChangeHash(change())
-	h.byKey[key] = draHash{obj: obj, hash: hash}
-	return hash
+	keep := make(map[any]draHash, n)
+	stored(func(obj any) {
+		if e, ok := h.byObj[obj]; ok {
+			keep[obj] = e
+		}
+	})
+	h.byObj = keep
+}
+
+// The view-key prefixes of the objects every pod with claims depends on.
+var (
+	deviceClassKeyPrefix   = sextantv1.ObjectRef_DEVICE_CLASS.String() + "/"
+	resourceSliceKeyPrefix = sextantv1.ObjectRef_RESOURCE_SLICE.String() + "/"
+)
+
+func isClassOrSliceKey(key string) bool {
+	return strings.HasPrefix(key, deviceClassKeyPrefix) || strings.HasPrefix(key, resourceSliceKeyPrefix)
 }
 
 // AwaitDRA implements DRAWaiter.
@@ -159,18 +175,27 @@ func (c *GRPCClient) draBehind(pod *v1.Pod) ([]string, error) {
 		mustBeGone bool
 	}
 	wants := make([]want, 0, len(classes)+len(slices)+len(pod.Spec.ResourceClaims))
-	stored := make(map[string]bool, len(classes)+len(slices))
 	for _, dc := range classes {
-		key := draObjectKey(sextantv1.ObjectRef_DEVICE_CLASS, "", dc.Name)
-		stored[key] = true
-		wants = append(wants, want{key: key, hashes: [2]uint64{c.draHashes.get(key, dc, func() *sextantv1.Change { return deviceClassChange(dc) })}})
+		key, hash := c.draHashes.get(dc,
+			func() string { return draObjectKey(sextantv1.ObjectRef_DEVICE_CLASS, "", dc.Name) },
+			func() *sextantv1.Change { return deviceClassChange(dc) })
+		wants = append(wants, want{key: key, hashes: [2]uint64{hash}})
 	}
 	for _, rs := range slices {
-		key := draObjectKey(sextantv1.ObjectRef_RESOURCE_SLICE, "", rs.Name)
-		stored[key] = true
-		wants = append(wants, want{key: key, hashes: [2]uint64{c.draHashes.get(key, rs, func() *sextantv1.Change { return resourceSliceChange(rs) })}})
+		key, hash := c.draHashes.get(rs,
+			func() string { return draObjectKey(sextantv1.ObjectRef_RESOURCE_SLICE, "", rs.Name) },
+			func() *sextantv1.Change { return resourceSliceChange(rs) })
+		wants = append(wants, want{key: key, hashes: [2]uint64{hash}})
 	}
-	c.draHashes.prune(stored)
+	storedClassesAndSlices := len(wants)
+	c.draHashes.prune(func(yield func(any)) {
+		for _, dc := range classes {
+			yield(dc)
+		}
+		for _, rs := range slices {
+			yield(rs)
+		}
+	})
 	for i := range pod.Spec.ResourceClaims {
 		name, _, err := resourceclaim.Name(pod, &pod.Spec.ResourceClaims[i])
 		if err != nil || name == nil {
@@ -193,8 +218,12 @@ func (c *GRPCClient) draBehind(pod *v1.Pod) ([]string, error) {
 	var behind []string
 	c.view.mu.RLock()
 	defer c.view.mu.RUnlock()
-	for _, w := range wants {
+	ackedStored := 0 // stored classes and slices the engine has, in any version
+	for i, w := range wants {
 		acked, ok := c.view.dra[w.key]
+		if ok && i < storedClassesAndSlices {
+			ackedStored++
+		}
 		switch {
 		case w.mustBeGone:
 			if ok {
@@ -204,11 +233,17 @@ func (c *GRPCClient) draBehind(pod *v1.Pod) ([]string, error) {
 			behind = append(behind, w.key)
 		}
 	}
-	for key := range c.view.dra {
-		isClassOrSlice := strings.HasPrefix(key, sextantv1.ObjectRef_DEVICE_CLASS.String()+"/") ||
-			strings.HasPrefix(key, sextantv1.ObjectRef_RESOURCE_SLICE.String()+"/")
-		if isClassOrSlice && !stored[key] {
-			behind = append(behind, key+" (deleted)")
+	// The engine has a class or slice the stores no longer hold exactly when it has more of them
+	// than the stored ones it has; only then are its keys walked to name them.
+	if c.view.draClassesAndSlices != ackedStored {
+		stored := make(map[string]bool, storedClassesAndSlices)
+		for _, w := range wants[:storedClassesAndSlices] {
+			stored[w.key] = true
+		}
+		for key := range c.view.dra {
+			if isClassOrSliceKey(key) && !stored[key] {
+				behind = append(behind, key+" (deleted)")
+			}
 		}
 	}
 	return behind, nil
