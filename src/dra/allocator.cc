@@ -168,23 +168,26 @@ absl::StatusOr<bool> DraNodeMatches(const Node& node, const std::optional<std::s
 
 namespace {
 
-// What every Allocate call shares: the inventory, the allocated devices by borrowed key, the
+// What every Allocate call shares: the inventory (whose allocated devices answer Allocated), the
 // available counters per pool (filled in as pools are first used) and the step count.
 struct SharedState {
-  explicit SharedState(const DraInventory& inv) : inventory(inv) {
-    const AllocatedDevices& allocated = inventory.allocated();
-    auto key = [](const DeviceId& id) { return DeviceKey{id.driver, id.pool, id.device}; };
-    for (const auto& [id, n] : allocated.dedicated) allocated_devices[key(id)].dedicated = true;
-    for (const auto& [id, n] : allocated.shared) allocated_devices[key(id)].shared = true;
-    for (const auto& [id, capacity] : allocated.consumed_capacity) {
-      allocated_devices[key(id)].consumed = &capacity;
-    }
-  }
+  explicit SharedState(const DraInventory& inv) : inventory(inv) {}
 
   AllocatedInfo Allocated(const DeviceKey& key) const {
-    if (allocated_devices.empty()) return {};
-    auto it = allocated_devices.find(key);
-    return it == allocated_devices.end() ? AllocatedInfo{} : it->second;
+    const AllocatedDevices& allocated = inventory.allocated();
+    if (allocated.held.empty()) return {};
+    const AllocatedDevices::Held* held =
+        allocated.FindHeld(AllocatedDevices::DeviceRef{key.driver, key.pool, key.device});
+    if (held == nullptr) return {};
+    AllocatedInfo info;
+    info.dedicated = held->dedicated;
+    info.shared = held->shared;
+    if (held->consumed) {
+      auto it = allocated.consumed_capacity.find(
+          DeviceId{std::string(key.driver), std::string(key.pool), std::string(key.device)});
+      if (it != allocated.consumed_capacity.end()) info.consumed = &it->second;
+    }
+    return info;
   }
 
   // The counters of a pool that allocated devices leave, computed once per pool and kept for
@@ -192,8 +195,6 @@ struct SharedState {
   std::shared_ptr<const CounterTable> AvailableCounters(const Pool& pool) const;
 
   const DraInventory& inventory;
-  // Keys borrow the inventory's DeviceId strings, which stay put while it does not change.
-  absl::flat_hash_map<DeviceKey, AllocatedInfo> allocated_devices;
   mutable absl::Mutex counters_mu;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const CounterTable>> available_counters
       ABSL_GUARDED_BY(counters_mu);

@@ -126,9 +126,11 @@ void DraInventory::Account(const AllocationResult& allocation, int sign) {
           if (AllZero(it->second)) allocated_.consumed_capacity.erase(it);
         }
       }
+      allocated_.Refresh(id);
       continue;
     }
     Count(allocated_.dedicated, id, sign);
+    allocated_.Refresh(id);
   }
 }
 
@@ -317,6 +319,7 @@ absl::Status DraInventory::CheckConsistency() const {
   }
   if (fresh.allocated_.dedicated != allocated_.dedicated) return Differs("dedicated devices");
   if (fresh.allocated_.shared != allocated_.shared) return Differs("shared devices");
+  if (fresh.allocated_.held != allocated_.held) return Differs("held devices");
   if (fresh.allocated_.consumed_capacity.size() != allocated_.consumed_capacity.size()) {
     return Differs("consumed capacity");
   }

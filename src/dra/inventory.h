@@ -12,9 +12,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -64,6 +66,61 @@ struct AllocatedDevices {
   // IsDeviceAllocated: held whole, shared, or with consumed capacity.
   bool IsAllocated(const DeviceId& id) const {
     return dedicated.contains(id) || shared.contains(id) || consumed_capacity.contains(id);
+  }
+
+  // Which of the three maps hold a device, for every device in at least one: what the allocator
+  // asks of every candidate device in every cycle, answered by one lookup that borrows the
+  // strings (DeviceRef) instead of a merge of the three maps per cycle. Kept by Refresh.
+  struct Held {
+    bool dedicated = false;
+    bool shared = false;
+    bool consumed = false;
+    friend bool operator==(const Held& a, const Held& b) {
+      return a.dedicated == b.dedicated && a.shared == b.shared && a.consumed == b.consumed;
+    }
+  };
+  // A device identity that borrows its strings.
+  struct DeviceRef {
+    absl::string_view driver;
+    absl::string_view pool;
+    absl::string_view device;
+  };
+  struct RefHash {
+    using is_transparent = void;
+    size_t operator()(const DeviceRef& r) const {
+      return absl::Hash<std::tuple<absl::string_view, absl::string_view, absl::string_view>>{}(
+          std::make_tuple(r.driver, r.pool, r.device));
+    }
+    size_t operator()(const DeviceId& id) const {
+      return (*this)(DeviceRef{id.driver, id.pool, id.device});
+    }
+  };
+  struct RefEq {
+    using is_transparent = void;
+    static DeviceRef Ref(const DeviceId& id) { return {id.driver, id.pool, id.device}; }
+    static DeviceRef Ref(const DeviceRef& r) { return r; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const DeviceRef x = Ref(a);
+      const DeviceRef y = Ref(b);
+      return x.device == y.device && x.pool == y.pool && x.driver == y.driver;
+    }
+  };
+  absl::flat_hash_map<DeviceId, Held, RefHash, RefEq> held;
+
+  // The device's entry in `held`, nullptr when no map holds it.
+  const Held* FindHeld(const DeviceRef& ref) const {
+    auto it = held.find(ref);
+    return it == held.end() ? nullptr : &it->second;
+  }
+  // Recomputes held[id] from the three maps after a change to any of them.
+  void Refresh(const DeviceId& id) {
+    Held h{dedicated.contains(id), shared.contains(id), consumed_capacity.contains(id)};
+    if (h.dedicated || h.shared || h.consumed) {
+      held[id] = h;
+    } else {
+      held.erase(id);
+    }
   }
 };
 

@@ -20,6 +20,39 @@
 namespace sextant {
 namespace {
 
+// The allocator's per-device lookup (AllocatedDevices::held) follows the three maps it indexes,
+// found by borrowed strings.
+TEST(AllocatedDevicesTest, HeldFollowsTheMaps) {
+  AllocatedDevices a;
+  const DeviceId gpu{"gpu.example.com", "node-1", "gpu-0"};
+  const DeviceId other{"gpu.example.com", "node-1", "gpu-1"};
+  auto held = [&](const DeviceId& id) {
+    return a.FindHeld(AllocatedDevices::DeviceRef{id.driver, id.pool, id.device});
+  };
+  EXPECT_EQ(held(gpu), nullptr);
+  a.dedicated[gpu] = 1;
+  a.Refresh(gpu);
+  ASSERT_NE(held(gpu), nullptr);
+  EXPECT_TRUE(held(gpu)->dedicated);
+  EXPECT_FALSE(held(gpu)->shared);
+  EXPECT_EQ(held(other), nullptr);
+  a.shared[gpu] = 2;
+  a.consumed_capacity[gpu] = {{"memory", Quantity::FromInt(1)}};
+  a.Refresh(gpu);
+  EXPECT_TRUE(held(gpu)->shared);
+  EXPECT_TRUE(held(gpu)->consumed);
+  a.dedicated.erase(gpu);
+  a.shared.erase(gpu);
+  a.Refresh(gpu);
+  ASSERT_NE(held(gpu), nullptr);
+  EXPECT_FALSE(held(gpu)->dedicated);
+  EXPECT_TRUE(held(gpu)->consumed);
+  a.consumed_capacity.erase(gpu);
+  a.Refresh(gpu);
+  EXPECT_EQ(held(gpu), nullptr);
+  EXPECT_TRUE(a.held.empty());
+}
+
 constexpr char kDriver[] = "gpu.example.com";
 constexpr char kClass[] = "gpu";
 
