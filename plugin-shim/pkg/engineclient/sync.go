@@ -74,8 +74,8 @@ func (c *GRPCClient) runStream(ctx context.Context) (synced bool, err error) {
 		return false, err
 	}
 	for {
-		if change := c.queue.pop(); change != nil {
-			if err := s.sendDelta(change); err != nil {
+		if changes := c.queue.popBatch(maxDeltaChanges, maxDeltaBytes); len(changes) > 0 {
+			if err := s.sendDelta(changes); err != nil {
 				return true, err
 			}
 			continue
@@ -214,11 +214,20 @@ func (s *syncStream) sendFull(reason string) error {
 	return nil
 }
 
-func (s *syncStream) sendDelta(change *sextantv1.Change) error {
+// A delta carries the changes queued while the previous one was in flight, up to these bounds:
+// under load (a pod created, bound and updated hundreds of times a second) one round trip, and
+// one wake-up of the engine's stream, then serves many events; when idle each event still goes
+// alone, at once. The engine applies a delta whole or not at all, as it does one change.
+const (
+	maxDeltaChanges = 256
+	maxDeltaBytes   = 4 << 20
+)
+
+func (s *syncStream) sendDelta(changes []*sextantv1.Change) error {
 	c := s.c
 	sequence := c.lastSent.Load() + 1
 	req := &sextantv1.SyncRequest{Message: &sextantv1.SyncRequest_Delta{Delta: &sextantv1.Delta{
-		Sequence: sequence, Changes: []*sextantv1.Change{change},
+		Sequence: sequence, Changes: changes,
 	}}}
 	resp, err := s.roundTrip(req, sequence, c.opts.Timeout)
 	if err != nil {
@@ -237,7 +246,9 @@ func (s *syncStream) sendDelta(change *sextantv1.Change) error {
 	case resp.AppliedSequence != sequence:
 		c.logger.Info("Engine applied an unexpected sequence; sending a full snapshot", "sequence", sequence, "appliedSequence", resp.AppliedSequence)
 	default:
-		c.view.apply(change)
+		for _, change := range changes {
+			c.view.apply(change)
+		}
 		return nil
 	}
 	return s.sendFull(reason)
@@ -713,16 +724,27 @@ func (q *changeQueue) push(change *sextantv1.Change) {
 	}
 }
 
-func (q *changeQueue) pop() *sextantv1.Change {
+// popBatch removes the oldest changes, in order: at least one when any is queued, then more
+// while there are at most maxChanges and their encodings add up to at most maxBytes.
+func (q *changeQueue) popBatch(maxChanges, maxBytes int) []*sextantv1.Change {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.items) == 0 {
+	n, size := 0, 0
+	for n < len(q.items) && n < maxChanges {
+		size += proto.Size(q.items[n])
+		if n > 0 && size > maxBytes {
+			break
+		}
+		n++
+	}
+	if n == 0 {
 		return nil
 	}
-	change := q.items[0]
-	q.items[0] = nil
-	q.items = q.items[1:]
-	return change
+	batch := make([]*sextantv1.Change, n)
+	copy(batch, q.items[:n])
+	clear(q.items[:n])
+	q.items = q.items[n:]
+	return batch
 }
 
 func (q *changeQueue) reset(on bool) {

@@ -3,6 +3,7 @@ package engineclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -621,7 +622,7 @@ func TestAssumeForget(t *testing.T) {
 func TestQueueDropsWhileOff(t *testing.T) {
 	q := changeQueue{notify: make(chan struct{}, 1)}
 	q.push(deleteChange(sextantv1.ObjectRef_NODE, "", "a"))
-	if q.pop() != nil {
+	if q.popBatch(maxDeltaChanges, maxDeltaBytes) != nil {
 		t.Fatal("a queue that is off must drop changes")
 	}
 	q.reset(true)
@@ -629,11 +630,41 @@ func TestQueueDropsWhileOff(t *testing.T) {
 		q.push(deleteChange(sextantv1.ObjectRef_NODE, "", n))
 	}
 	var got []string
-	for c := q.pop(); c != nil; c = q.pop() {
+	for _, c := range q.popBatch(maxDeltaChanges, maxDeltaBytes) {
 		got = append(got, c.GetDelete().Name)
 	}
 	if !sort.StringsAreSorted(got) || len(got) != 3 {
 		t.Errorf("queue order = %v, want a b c", got)
+	}
+}
+
+// TestQueueBatchBounds: a batch takes the oldest changes in order, at most maxChanges of them and
+// no more bytes than maxBytes, but always one, however large.
+func TestQueueBatchBounds(t *testing.T) {
+	q := changeQueue{notify: make(chan struct{}, 1)}
+	q.reset(true)
+	names := func(batch []*sextantv1.Change) []string {
+		var out []string
+		for _, c := range batch {
+			out = append(out, c.GetDelete().Name)
+		}
+		return out
+	}
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		q.push(deleteChange(sextantv1.ObjectRef_NODE, "", n))
+	}
+	if got := names(q.popBatch(2, maxDeltaBytes)); fmt.Sprint(got) != "[a b]" {
+		t.Errorf("first batch of at most 2 = %v, want [a b]", got)
+	}
+	one := proto.Size(deleteChange(sextantv1.ObjectRef_NODE, "", "c"))
+	if got := names(q.popBatch(10, 2*one)); fmt.Sprint(got) != "[c d]" {
+		t.Errorf("batch of at most two changes' bytes = %v, want [c d]", got)
+	}
+	if got := names(q.popBatch(10, 1)); fmt.Sprint(got) != "[e]" {
+		t.Errorf("a change larger than the byte bound = %v, want it alone", got)
+	}
+	if got := q.popBatch(10, maxDeltaBytes); got != nil {
+		t.Errorf("empty queue gave %v", names(got))
 	}
 }
 
