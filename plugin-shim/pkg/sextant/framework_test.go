@@ -309,3 +309,42 @@ func TestDeployConfig(t *testing.T) {
 		t.Errorf("Sextant args from the config = %+v", args)
 	}
 }
+
+// TestEngineNodeOnly: upstream's Evaluator sees only the engine's node as a node where
+// preemption might help; the other statuses read through unchanged.
+func TestEngineNodeOnly(t *testing.T) {
+	var nodes []*v1.Node
+	for _, name := range []string{"n1", "n2", "n3"} {
+		nodes = append(nodes, &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	}
+	lister := cache.NewSnapshot(nil, nodes).NodeInfos()
+	m := framework.NewDefaultNodeToStatus()
+	m.Set("n1", fwk.NewStatus(fwk.Unschedulable, "too big"))
+	m.Set("n2", fwk.NewStatus(fwk.Unschedulable, "too big"))
+	m.Set("n3", fwk.NewStatus(fwk.UnschedulableAndUnresolvable, "taint"))
+	names := func(r fwk.NodeToStatusReader, code fwk.Code) []string {
+		t.Helper()
+		infos, err := r.NodesForStatusCode(lister, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ni := range infos {
+			out = append(out, ni.Node().Name)
+		}
+		return out
+	}
+	if got := names(engineNodeOnly{NodeToStatusReader: m, node: "n2"}, fwk.Unschedulable); fmt.Sprint(got) != "[n2]" {
+		t.Errorf("Unschedulable nodes = %v, want the engine's [n2]", got)
+	}
+	if got := names(engineNodeOnly{NodeToStatusReader: m, node: "n3"}, fwk.Unschedulable); len(got) != 0 {
+		t.Errorf("Unschedulable nodes = %v, want none (the engine's node is unresolvable)", got)
+	}
+	r := engineNodeOnly{NodeToStatusReader: m, node: "n2"}
+	if got := names(r, fwk.UnschedulableAndUnresolvable); fmt.Sprint(got) != "[n3]" {
+		t.Errorf("UnschedulableAndUnresolvable nodes = %v, want [n3]", got)
+	}
+	if got := r.Get("n1"); got.Code() != fwk.Unschedulable || got.Message() != "too big" {
+		t.Errorf("Get(n1) = %v, want the filter's status", got)
+	}
+}

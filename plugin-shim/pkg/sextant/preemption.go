@@ -137,7 +137,7 @@ func (pl *Plugin) preempt(ctx context.Context, state fwk.CycleState, pod *v1.Pod
 		return nil, fwk.AsStatus(fmt.Errorf("preemption: %w", err))
 	}
 	state.Write(preemptionKey, d)
-	result, status := pl.preemptor.evaluator.Preempt(ctx, state, pod, m)
+	result, status := pl.preemptor.evaluator.Preempt(ctx, state, pod, engineNodeOnly{NodeToStatusReader: m, node: d.node})
 	if msg := status.Message(); msg != "" {
 		return result, fwk.NewStatus(status.Code(), preemptionMessagePrefix+msg)
 	}
@@ -198,6 +198,33 @@ func newDecision(resp *sextantv1.PreemptResponse) (*decision, error) {
 		d.victimUIDs = append(d.victimUIDs, uid)
 	}
 	return d, nil
+}
+
+// engineNodeOnly is the filter statuses as upstream's Evaluator reads them for its dry run: of
+// the nodes the filters left Unschedulable (where preemption might help) only the engine's. The
+// Evaluator dry-runs every node of that list and builds each node's candidate victims before it
+// asks engineDecision, which declines every node but the engine's: at 1,000 nodes that was 8.5 s
+// of the scheduler's CPU in scheduler_perf's PreemptionBasic, for answers known in advance. The
+// other statuses read through unchanged. Should the engine's node fail the dry run after all
+// (checkSnapshot makes that a race), the FailedScheduling message counts the other nodes as
+// "Preemption is not helpful for scheduling" rather than as dry-run failures.
+type engineNodeOnly struct {
+	fwk.NodeToStatusReader
+	node string
+}
+
+// NodesForStatusCode implements fwk.NodeToStatusReader.
+func (r engineNodeOnly) NodesForStatusCode(lister fwk.NodeInfoLister, code fwk.Code) ([]fwk.NodeInfo, error) {
+	nodes, err := r.NodeToStatusReader.NodesForStatusCode(lister, code)
+	if err != nil || code != fwk.Unschedulable {
+		return nodes, err
+	}
+	for _, ni := range nodes {
+		if n := ni.Node(); n != nil && n.Name == r.node {
+			return []fwk.NodeInfo{ni}, nil
+		}
+	}
+	return nil, nil
 }
 
 // engineDecision is the preemption.Interface whose dry run is the engine's decision: every node
