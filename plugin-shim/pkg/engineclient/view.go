@@ -95,7 +95,7 @@ type CacheView struct {
 	Sum   uint64
 	// Each calls f for every node of the snapshot; AwaitView calls it only when the totals differ.
 	Each func(f func(name string, s NodeState))
-	// Has reports whether the snapshot has a node of that name (nil: a view of no snapshot).
+	// Has reports whether the snapshot has a node of that name.
 	Has func(name string) bool
 }
 
@@ -109,9 +109,10 @@ type CacheView struct {
 type SnapshotView struct {
 	mu     sync.Mutex
 	byNode map[string]cachedNode
-	// The last list View saw, by position, and its totals; index maps the names in it to their
-	// positions. Replaced, never modified, when a list differs in length or identity: a
-	// CacheView's Has keeps reading the list it was made from.
+	// The last list View saw, by position; index maps the names in it to their positions. A list
+	// that differs in length, identity or which NodeInfos have a node replaces both (the same list
+	// only updates generations and fingerprints in place), so a CacheView's Has keeps reading the
+	// list it was made from.
 	last  []lastNode
 	index map[string]int
 }
