@@ -44,14 +44,6 @@ struct DeviceKey {
   absl::string_view driver;
   absl::string_view pool;
   absl::string_view device;
-
-  friend bool operator==(const DeviceKey& a, const DeviceKey& b) {
-    return a.driver == b.driver && a.pool == b.pool && a.device == b.device;
-  }
-  template <typename H>
-  friend H AbslHashValue(H h, const DeviceKey& key) {
-    return H::combine(std::move(h), key.driver, key.pool, key.device);
-  }
 };
 
 // What allocated claims hold of one device (upstream's AllocatedState, per device).
