@@ -40,11 +40,7 @@ std::string ClaimRef(const ResourceClaim& claim) {
 }
 
 // A device identity that borrows its strings: lookups in the hot path allocate nothing.
-struct DeviceKey {
-  absl::string_view driver;
-  absl::string_view pool;
-  absl::string_view device;
-};
+using DeviceKey = AllocatedDevices::DeviceRef;
 
 // What allocated claims hold of one device (upstream's AllocatedState, per device).
 struct AllocatedInfo {
@@ -168,8 +164,7 @@ struct SharedState {
   AllocatedInfo Allocated(const DeviceKey& key) const {
     const AllocatedDevices& allocated = inventory.allocated();
     if (allocated.held.empty()) return {};
-    const AllocatedDevices::Held* held =
-        allocated.FindHeld(AllocatedDevices::DeviceRef{key.driver, key.pool, key.device});
+    const AllocatedDevices::Held* held = allocated.FindHeld(key);
     if (held == nullptr) return {};
     AllocatedInfo info;
     info.dedicated = held->dedicated;
