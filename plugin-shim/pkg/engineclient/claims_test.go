@@ -417,7 +417,7 @@ func TestDRAHashesPrune(t *testing.T) {
 	if again != "RESOURCE_SLICE//s3" {
 		t.Errorf("a cached object's key was recomputed: %q", again)
 	}
-	h.prune(func(yield func(any)) {
+	h.prune(10, func(yield func(any)) {
 		for _, o := range objects[:10] {
 			yield(o)
 		}
@@ -425,7 +425,7 @@ func TestDRAHashesPrune(t *testing.T) {
 	if len(h.byObj) != 10 {
 		t.Errorf("after pruning %d entries are cached, want the 10 stored objects'", len(h.byObj))
 	}
-	h.prune(func(yield func(any)) {
+	h.prune(10, func(yield func(any)) {
 		for _, o := range objects[:10] {
 			yield(o)
 		}

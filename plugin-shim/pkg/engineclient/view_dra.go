@@ -95,12 +95,10 @@ func (h *draHashes) get(obj any, key func() string, change func() *sextantv1.Cha
 
 // prune drops the entries of objects no longer stored once the cache has grown well past them
 // (every update replaces an object; slices are re-created under new names when a driver
-// restarts). stored lists the objects the stores hold now.
-func (h *draHashes) prune(stored func(yield func(obj any))) {
+// restarts). The stores hold n objects now, which stored lists.
+func (h *draHashes) prune(n int, stored func(yield func(obj any))) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := 0
-	stored(func(any) { n++ })
 	if len(h.byObj) <= 2*n+64 {
 		return
 	}
@@ -188,7 +186,7 @@ func (c *GRPCClient) draBehind(pod *v1.Pod) ([]string, error) {
 		wants = append(wants, want{key: key, hashes: [2]uint64{hash}})
 	}
 	storedClassesAndSlices := len(wants)
-	c.draHashes.prune(func(yield func(any)) {
+	c.draHashes.prune(storedClassesAndSlices, func(yield func(any)) {
 		for _, dc := range classes {
 			yield(dc)
 		}
